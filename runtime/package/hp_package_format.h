@@ -1,0 +1,92 @@
+/* On-disk format of a hotpatch package (.hpk).
+ *
+ * A package is an ELF shared object holding the replacement code, laid out
+ * by linker-script/hotpatch-package.ld, plus one non-allocated section named
+ * HP_PKG_MANIFEST_SECTION that holds the manifest below. mkpatch writes it
+ * (through the package writer), the runtime reads it from the file before
+ * anything is loaded or written, so a damaged package is refused without
+ * ever reaching the dynamic loader.
+ *
+ * Offsets: a "target offset" is a link-time virtual address in the target
+ * image (the symbol's st_value in the unstripped old build); the runtime adds
+ * the image's load bias (dl_iterate_phdr's dlpi_addr). A "package offset" is
+ * the same within the package. So PIE, non-PIE and shared objects all work
+ * the same way and the runtime never searches a symbol table.
+ *
+ * All integers little-endian; strings are offsets into the manifest's string
+ * table, 0 being the empty string.
+ */
+#ifndef HP_PACKAGE_FORMAT_H
+#define HP_PACKAGE_FORMAT_H
+
+#include <stdint.h>
+
+#define HP_PKG_MANIFEST_SECTION ".hotpatch.manifest"
+#define HP_PKG_MAGIC "HPATCHPK" /* 8 bytes, no terminator on disk */
+#define HP_PKG_VERSION 1
+#define HP_PKG_BUILD_ID_MAX 64
+
+/* hp_pkg_header_disk.flags */
+enum {
+	HP_PKG_SIGNED = 1u << 0, /* signature_offset/size are meaningful */
+};
+
+struct hp_pkg_header_disk {
+	char magic[8];          /* HP_PKG_MAGIC */
+	uint16_t version;       /* HP_PKG_VERSION */
+	uint16_t header_size;   /* sizeof(struct hp_pkg_header_disk) */
+	uint32_t manifest_size; /* header + arrays + strings + signature */
+	uint64_t package_size;  /* size in bytes of the whole package file */
+	uint64_t checksum;      /* hp_pkg_checksum() of the whole file, computed
+				   with these 8 bytes taken as zero */
+	uint64_t created;       /* seconds since the epoch */
+	uint8_t build_id[HP_PKG_BUILD_ID_MAX]; /* target's NT_GNU_BUILD_ID */
+	uint32_t build_id_size;
+	uint32_t flags;         /* HP_PKG_* */
+	uint32_t func_count;    /* struct hp_pkg_func_disk[func_count] ... */
+	uint32_t func_offset;   /* ... at this offset from the manifest start */
+	uint32_t proxy_count;   /* struct hp_pkg_proxy_disk[proxy_count] */
+	uint32_t proxy_offset;
+	uint32_t strtab_offset; /* NUL-terminated strings, "" at offset 0 */
+	uint32_t strtab_size;
+	uint32_t name;          /* patch name shown by list/status */
+	uint32_t target_name;   /* target image path or soname, for messages */
+	uint32_t description;   /* free text (mkpatch --explain summary) */
+	uint32_t signature_offset; /* reserved for a detached signature over */
+	uint32_t signature_size;   /* the file; 0 when unsigned */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct hp_pkg_header_disk) == 160, "hp_pkg_header_disk layout");
+
+/* hp_pkg_func_disk.flags */
+enum {
+	HP_PKG_FUNC_ENDBR = 1u << 0, /* target entry starts with endbr64 */
+};
+
+struct hp_pkg_func_disk {
+	uint64_t target_offset;      /* function symbol in the target image */
+	uint64_t replacement_offset; /* replacement symbol in the package */
+	uint64_t expected_hash;      /* hp_pkg_checksum() of the target's
+					expected_size bytes at target_offset,
+					as built (before any patch) */
+	uint32_t expected_size;      /* bytes covered by expected_hash */
+	uint32_t entry_offset;       /* bytes from the symbol to the 2
+					patchable bytes (0, or 4 after endbr64) */
+	uint32_t name;               /* symbol name, for messages */
+	uint32_t tu;                 /* source file of the symbol, for messages */
+	uint32_t flags;              /* HP_PKG_FUNC_* */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct hp_pkg_func_disk) == 48, "hp_pkg_func_disk layout");
+
+struct hp_pkg_proxy_disk {
+	uint64_t slot_offset;   /* pointer-sized slot in the package */
+	uint64_t target_offset; /* what it must point at, in the target image */
+	uint32_t name;          /* target symbol, for messages */
+	uint32_t tu;            /* its source file, for messages */
+	uint32_t flags;         /* reserved, 0 */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct hp_pkg_proxy_disk) == 32, "hp_pkg_proxy_disk layout");
+
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what hotpatch needs to build and test on Debian 12, and nothing
+# when everything is already present. Safe to run repeatedly.
+set -euo pipefail
+
+packages=(
+	clang-19 llvm-19-dev libclang-rt-19-dev lld-19
+	gcc-12-plugin-dev g++
+	libelf-dev libdwarf-dev libcmocka-dev
+	pkg-config cmake make
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if ((EUID != 0)); then
+	if command -v sudo >/dev/null; then
+		sudo_cmd=(sudo)
+	else
+		echo "deps: need root (or sudo) to install: ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
