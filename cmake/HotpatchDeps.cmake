@@ -31,7 +31,11 @@ if(HP_LLVM_CONFIG AND NOT LLVM_DIR)
     OUTPUT_VARIABLE hp_llvm_cmakedir OUTPUT_STRIP_TRAILING_WHITESPACE)
   set(LLVM_DIR ${hp_llvm_cmakedir} CACHE PATH "LLVM 19 CMake package")
 endif()
-find_package(LLVM 19 CONFIG REQUIRED)
+# LLVM's version file wants major.minor to match, so check the major here.
+find_package(LLVM CONFIG REQUIRED)
+if(NOT LLVM_VERSION_MAJOR EQUAL 19)
+  message(FATAL_ERROR "hotpatch needs LLVM 19, found ${LLVM_PACKAGE_VERSION} at ${LLVM_DIR}")
+endif()
 message(STATUS "hotpatch: LLVM ${LLVM_PACKAGE_VERSION} from ${LLVM_DIR}")
 
 # The compiler whose plugin we build; tests compile C sources with it.
