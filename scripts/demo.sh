@@ -14,6 +14,8 @@ load_seconds=${HP_DEMO_LOAD_SECONDS:-12}
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 missing() { printf '   not built yet: %s\n' "$*"; }
 
+# shellcheck source=scripts/lib/hpkv.sh
+. "$root/scripts/lib/hpkv.sh"
 "$root/scripts/deps.sh"
 
 say "building hotpatch (cmake, $build)"
@@ -46,60 +48,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts an engine binary with the runtime preloaded when there is one;
-# sets engine_pid and port.
-start_engine() {
-	local binary=$1
-	local portfile=$work/port
-	rm -f "$portfile"
-	if [[ -e $runtime ]]; then
-		LD_PRELOAD=$runtime "$binary" --port 0 >"$portfile" 2>"$work/engine.log" &
-	else
-		"$binary" --port 0 >"$portfile" 2>"$work/engine.log" &
-	fi
-	engine_pid=$!
-	for _ in $(seq 100); do
-		port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$portfile" 2>/dev/null)
-		[[ -n $port ]] && return 0
-		sleep 0.05
-	done
-	echo "demo: the engine did not report its port" >&2
-	exit 1
-}
-
-probe() { "$hpload" --port "$port" --send "$1"; }
 
 rm -rf "$work" && mkdir -p "$work"
 
 if ((!have_all)); then
 	say "running the sample engine under load (the patching steps are not built yet)"
-	start_engine "$hpkv_plain"
+	runtime= hpkv_start "$hpkv_plain"
 	echo "   hpkv pid $engine_pid on 127.0.0.1:$port"
 	"$hpload" --port "$port" --connections 4 --seconds 5
-	kill -TERM "$engine_pid" && wait "$engine_pid"
-	engine_pid=
+	hpkv_stop
 	echo
 	echo "The live-patch steps above marked 'not built yet' are still missing; nothing was patched."
 	exit 0
 fi
 
-send=$(sed -n 's/^send: //p' "$patch_dir/probe")
-before=$(sed -n 's/^before: //p' "$patch_dir/probe")
-after=$(sed -n 's/^after: //p' "$patch_dir/probe")
+send=$(hpkv_probe_field "$patch_dir" send)
+before=$(hpkv_probe_field "$patch_dir" before)
+after=$(hpkv_probe_field "$patch_dir" after)
 
 say "building engine v1 and v2 ($(basename "$patch_dir")) with the plugin"
-for v in v1 v2; do
-	mkdir -p "$work/$v"
-	cp "$root"/samples/engine/*.[ch] "$work/$v/"
-done
-patch -s -p1 -d "$work/v2" <"$patch_dir/fix.diff"
-for v in v1 v2; do
-	(cd "$work/$v" && "$clang" -O2 -g -pthread -fpass-plugin="$plugin" -o hpkv ./*.c)
-done
+hpkv_build_versions "$root" "$patch_dir"
 sed -n '1,/^$/p' "$patch_dir/README.md" | sed 's/^/   /'
 
 say "starting engine v1 with the runtime, and the load client for ${load_seconds}s"
-start_engine "$work/v1/hpkv"
+hpkv_start "$work/v1/hpkv"
 echo "   hpkv pid $engine_pid on 127.0.0.1:$port"
 "$hpload" --port "$port" --connections 4 --seconds "$load_seconds" >"$work/load.txt" 2>&1 &
 load_pid=$!
@@ -107,7 +79,7 @@ sleep 1
 
 say "the bug"
 echo "   > $send"
-echo "   < $(probe "$send")        (expected after the fix: $after)"
+echo "   < $(hpkv_probe "$send")        (expected after the fix: $after)"
 
 say "mkpatch v1/hpkv v2/hpkv -o fix.hpk --explain"
 "$mkpatch" --explain "$work/v1/hpkv" "$work/v2/hpkv" -o "$work/fix.hpk" | sed 's/^/   /'
@@ -115,20 +87,19 @@ say "mkpatch v1/hpkv v2/hpkv -o fix.hpk --explain"
 say "hotpatch apply $engine_pid fix.hpk"
 "$cli" apply "$engine_pid" "$work/fix.hpk" | sed 's/^/   /'
 echo "   > $send"
-echo "   < $(probe "$send")"
+echo "   < $(hpkv_probe "$send")"
 "$cli" list "$engine_pid" | sed 's/^/   /'
 sleep 2
 
 say "hotpatch revert $engine_pid"
 "$cli" revert "$engine_pid" | sed 's/^/   /'
 echo "   > $send"
-echo "   < $(probe "$send")        (the bug is back: $before)"
+echo "   < $(hpkv_probe "$send")        (the bug is back: $before)"
 
 say "the load client, which ran through apply and revert"
 wait "$load_pid"
 load_pid=
 sed 's/^/   /' "$work/load.txt"
-kill -TERM "$engine_pid" && wait "$engine_pid"
-engine_pid=
+hpkv_stop
 echo
 echo "Patched and reverted live; the engine kept serving throughout."

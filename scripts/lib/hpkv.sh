@@ -1,0 +1,63 @@
+# Shell helpers shared by scripts/demo.sh and tests/e2e: build two versions
+# of the sample engine with the plugin, start one with the runtime, probe it.
+# Source it; it defines functions only. Callers set: clang, plugin, runtime,
+# hpload, work (a scratch directory).
+
+# hpkv_build_versions ROOT PATCH_DIR: work/v1 = samples/engine,
+# work/v2 = the same plus PATCH_DIR/fix.diff, both built with the plugin.
+# Sources are compiled by relative path from their own directory, so both
+# builds record the same translation-unit names.
+hpkv_build_versions() {
+	local root=$1 patch_dir=$2 v
+	for v in v1 v2; do
+		rm -rf "${work:?}/$v"
+		mkdir -p "$work/$v"
+		cp "$root"/samples/engine/*.[ch] "$work/$v/"
+	done
+	patch -s -p1 -d "$work/v2" <"$patch_dir/fix.diff" || return 1
+	for v in v1 v2; do
+		(cd "$work/$v" && "$clang" -O2 -g -pthread -fpass-plugin="$plugin" \
+			-o hpkv ./*.c) || return 1
+	done
+}
+
+# hpkv_start BINARY: starts it on a free port with the runtime preloaded
+# (when $runtime is set); sets engine_pid and port.
+hpkv_start() {
+	local binary=$1 portfile=$work/port _
+	rm -f "$portfile"
+	if [[ -n ${runtime:-} ]]; then
+		LD_PRELOAD=$runtime "$binary" --port 0 >"$portfile" 2>"$work/engine.log" &
+	else
+		"$binary" --port 0 >"$portfile" 2>"$work/engine.log" &
+	fi
+	engine_pid=$!
+	for _ in $(seq 200); do
+		port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$portfile" 2>/dev/null)
+		[[ -n $port ]] && return 0
+		kill -0 "$engine_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "hpkv did not report its port; its log:" >&2
+	cat "$work/engine.log" >&2
+	return 1
+}
+
+# hpkv_stop: SIGTERM and wait; fails unless the engine exits 0.
+hpkv_stop() {
+	[[ -n ${engine_pid:-} ]] || return 0
+	local pid=$engine_pid
+	engine_pid=
+	kill -TERM "$pid" && wait "$pid"
+}
+
+# hpkv_probe LINE: one request, prints the reply line.
+hpkv_probe() {
+	"$hpload" --port "$port" --send "$1"
+}
+
+# hpkv_probe_field PATCH_DIR KEY: a field (send/before/after/...) of the
+# patch's probe file.
+hpkv_probe_field() {
+	sed -n "s/^$2: //p" "$1/probe"
+}
