@@ -1,0 +1,26 @@
+/* Building the package: recompile the TUs of P in patch mode, link them
+ * into a shared object, read its metadata back, write the manifest. */
+#ifndef MP_BUILD_H
+#define MP_BUILD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "model.h"
+
+struct mp_build_opts {
+	const char *output;      /* package path */
+	const char *name;        /* patch name */
+	const char *description; /* free text for the manifest */
+	const char *linker_script; /* NULL: look for hotpatch-package.ld */
+	bool keep_temps;
+	FILE *log;               /* -v: commands run; NULL for quiet */
+};
+
+/* Returns 0, -MP_ERECOMPILE (message in d), -MP_EREFUSED (reason in fi,
+ * e.g. the plugin rejected a proxy in an initialiser) or a negative errno. */
+int mp_build_package(const struct mp_program *old, const struct mp_program *new,
+		     const struct mp_build_opts *o, struct mp_findings *fi, struct mp_diag *d);
+
+#endif

@@ -1,0 +1,75 @@
+/* Refusals decided from the plugin's metadata alone. */
+#include "check.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "../plugin/metadata/hp_metadata_format.h"
+
+static int check_target(const struct mp_func *f, struct mp_findings *fi)
+{
+	const struct mp_func *o = f->twin;
+	if (!(o->flags & HP_MD_FUNC_PATCHABLE))
+		return mp_refuse(fi, "function '%s' (%s) is not patchable in OLD: %s", o->name,
+				 o->tu->source,
+				 *o->not_patchable_reason ? o->not_patchable_reason
+							  : "no padding or atomic entry");
+	if (o->size < (uint64_t)o->entry_offset + 2)
+		return mp_refuse(fi, "function '%s' (%s) is too small to patch (%" PRIu64 " bytes)",
+				 o->name, o->tu->source, o->size);
+	return 0;
+}
+
+static const char *var_kind(const struct mp_var *v)
+{
+	if (v->flags & HP_MD_VAR_TLS)
+		return "thread-local variable";
+	if (v->flags & HP_MD_VAR_STATIC_LOCAL)
+		return "static local";
+	return "global";
+}
+
+static int check_var(const struct mp_var *n, struct mp_findings *fi)
+{
+	const struct mp_var *o = n->twin;
+	const char *name = *n->source_name ? n->source_name : n->name;
+	char where[512];
+	if (n->flags & HP_MD_VAR_STATIC_LOCAL && *n->owner)
+		snprintf(where, sizeof(where), "%s() in %s", n->owner, n->tu->source);
+	else
+		snprintf(where, sizeof(where), "%s", n->tu->source);
+	if ((n->flags ^ o->flags) & HP_MD_VAR_TLS)
+		return mp_refuse(fi, "variable '%s' (%s) changed between thread-local and global: "
+				     "TLS changes cannot be patched",
+				 name, where);
+	if (n->size != o->size)
+		return mp_refuse(fi, "%s '%s' (%s) changed size from %" PRIu64 " to %" PRIu64
+				     " bytes: running code and state use the old layout",
+				 var_kind(n), name, where, o->size, n->size);
+	if (n->init_hash != o->init_hash)
+		return mp_refuse(fi, "%s '%s' (%s) has a changed initial value: the running "
+				     "process keeps the old one",
+				 var_kind(n), name, where);
+	if ((n->flags ^ o->flags) & HP_MD_VAR_CONST)
+		return mp_refuse(fi, "%s '%s' (%s) changed between const and writable", var_kind(n),
+				 name, where);
+	return 0;
+}
+
+int mp_check_metadata(const struct mp_program *old, const struct mp_program *new,
+		      struct mp_findings *fi)
+{
+	(void)old;
+	int err = 0;
+	for (uint32_t i = 0; !err && i < new->nfuncs; i++) {
+		const struct mp_func *f = &new->funcs[i];
+		if (f->in_p && f->twin)
+			err = check_target(f, fi);
+	}
+	for (uint32_t i = 0; !err && i < new->nvars; i++) {
+		const struct mp_var *v = &new->vars[i];
+		if (v->status == MP_CHANGED)
+			err = check_var(v, fi);
+	}
+	return err;
+}

@@ -1,0 +1,38 @@
+/* Comparison: the plugin hashes each function's post-optimisation IR, so
+ * a differing hash means the machine code may differ for any reason the
+ * compiler had (own source, an inlined callee, a constant it propagated). */
+#include "diff.h"
+
+#include "../plugin/metadata/hp_metadata_format.h"
+
+static bool var_differs(const struct mp_var *n, const struct mp_var *o)
+{
+	return n->size != o->size || n->init_hash != o->init_hash ||
+	       (n->flags ^ o->flags) & (HP_MD_VAR_TLS | HP_MD_VAR_CONST);
+}
+
+void mp_compare(struct mp_program *old, struct mp_program *new)
+{
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		struct mp_func *f = &new->funcs[i];
+		if (!f->address)
+			f->status = MP_SAME; /* discarded by the linker: not in NEW */
+		else if (!f->twin)
+			f->status = MP_NEW;
+		else
+			f->status = f->hash == f->twin->hash ? MP_SAME : MP_CHANGED;
+	}
+	for (uint32_t i = 0; i < old->nfuncs; i++) {
+		struct mp_func *f = &old->funcs[i];
+		f->status = f->twin ? f->twin->status : MP_GONE;
+	}
+	for (uint32_t i = 0; i < new->nvars; i++) {
+		struct mp_var *v = &new->vars[i];
+		if (v->flags & (HP_MD_VAR_PROXY | HP_MD_VAR_DECLARATION))
+			continue;
+		if (!v->twin)
+			v->status = MP_NEW;
+		else
+			v->status = var_differs(v, v->twin) ? MP_CHANGED : MP_SAME;
+	}
+}

@@ -1,0 +1,224 @@
+#include "elf_image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../plugin/metadata/hp_metadata_format.h"
+
+static int elf_fail(struct mp_diag *d, const char *path, const char *what)
+{
+	return mp_fail(d, MP_EMALFORMED, "'%s': malformed ELF: %s (%s)", path, what,
+		       elf_errmsg(-1));
+}
+
+static int cmp_sym_value(const void *a, const void *b)
+{
+	const struct mp_sym *x = a, *y = b;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return 0;
+}
+
+static int read_symtab(struct mp_elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct mp_diag *d)
+{
+	Elf *elf = e->elf;
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data || sh->sh_entsize != sizeof(Elf64_Sym))
+		return elf_fail(d, e->path, "unreadable .symtab");
+	size_t n = data->d_size / sizeof(Elf64_Sym);
+	e->syms = calloc(n ? n : 1, sizeof(*e->syms));
+	if (!e->syms)
+		return -ENOMEM;
+	const char *file = "";
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym s;
+		if (!gelf_getsym(data, (int)i, &s))
+			return elf_fail(d, e->path, "bad symbol");
+		const char *name = elf_strptr(elf, sh->sh_link, s.st_name);
+		if (!name)
+			return elf_fail(d, e->path, "bad symbol name");
+		int type = GELF_ST_TYPE(s.st_info);
+		if (type == STT_FILE) {
+			file = name;
+			continue;
+		}
+		if (type != STT_FUNC && type != STT_OBJECT && type != STT_TLS)
+			continue;
+		struct mp_sym *m = &e->syms[e->nsyms++];
+		m->name = name;
+		m->bind = GELF_ST_BIND(s.st_info);
+		m->file = m->bind == STB_LOCAL ? file : "";
+		m->value = s.st_value;
+		m->size = s.st_size;
+		m->type = (uint8_t)type;
+		m->shndx = s.st_shndx;
+	}
+	qsort(e->syms, e->nsyms, sizeof(*e->syms), cmp_sym_value);
+	return 0;
+}
+
+static void read_build_id(struct mp_elf *e, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data)
+		return;
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((char *)data->d_buf + name_off, "GNU", 4) &&
+		    nh.n_descsz <= sizeof(e->build_id)) {
+			memcpy(e->build_id, (char *)data->d_buf + desc_off, nh.n_descsz);
+			e->build_id_size = nh.n_descsz;
+			return;
+		}
+	}
+}
+
+static int read_sections(struct mp_elf *e, struct mp_diag *d)
+{
+	Elf *elf = e->elf;
+	size_t shnum, shstrndx;
+	if (elf_getshdrnum(elf, &shnum) || elf_getshdrstrndx(elf, &shstrndx))
+		return elf_fail(d, e->path, "bad section headers");
+	e->secs = calloc(shnum ? shnum : 1, sizeof(*e->secs));
+	if (!e->secs)
+		return -ENOMEM;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			return elf_fail(d, e->path, "bad section header");
+		const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			return elf_fail(d, e->path, "bad section name");
+		if (sh.sh_type == SHT_SYMTAB && !e->syms) {
+			int err = read_symtab(e, scn, &sh, d);
+			if (err)
+				return err;
+		} else if (sh.sh_type == SHT_NOTE) {
+			if (!e->build_id_size)
+				read_build_id(e, scn);
+		} else if (!strcmp(name, HP_MD_SECTION) && sh.sh_type == SHT_PROGBITS) {
+			Elf_Data *data = elf_rawdata(scn, NULL);
+			if (!data)
+				return elf_fail(d, e->path, "unreadable " HP_MD_SECTION);
+			e->md = data->d_buf;
+			e->md_size = data->d_size;
+		} else if (!strcmp(name, ".debug_info")) {
+			e->has_debug_info = true;
+		}
+		if (!(sh.sh_flags & SHF_ALLOC))
+			continue;
+		struct mp_elf_section *s = &e->secs[e->nsecs++];
+		s->addr = sh.sh_addr;
+		s->size = sh.sh_size;
+		s->exec = sh.sh_flags & SHF_EXECINSTR;
+		if (sh.sh_type != SHT_NOBITS) {
+			Elf_Data *data = elf_rawdata(scn, NULL);
+			if (!data || data->d_size != sh.sh_size)
+				return elf_fail(d, e->path, "unreadable section contents");
+			s->data = data->d_buf;
+		}
+	}
+	return 0;
+}
+
+int mp_elf_open(struct mp_elf *e, const char *path, struct mp_diag *d)
+{
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	elf_version(EV_CURRENT);
+	e->path = strdup(path);
+	if (!e->path)
+		return -ENOMEM;
+	e->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->fd < 0)
+		return mp_fail(d, errno, "cannot open '%s': %s", path, strerror(errno));
+	Elf *elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
+	e->elf = elf;
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		return mp_fail(d, MP_EMALFORMED, "'%s': not an ELF file", path);
+	GElf_Ehdr eh;
+	if (!gelf_getehdr(elf, &eh))
+		return elf_fail(d, path, "bad ELF header");
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh.e_machine != EM_X86_64)
+		return mp_fail(d, MP_EMALFORMED, "'%s': not a 64-bit x86-64 ELF file", path);
+	e->type = eh.e_type;
+	int err = read_sections(e, d);
+	if (err)
+		return err;
+	if (!e->syms)
+		return mp_fail(d, MP_EMALFORMED, "'%s': no symbol table (stripped?)", path);
+	return 0;
+}
+
+void mp_elf_close(struct mp_elf *e)
+{
+	if (!e->path)
+		return; /* never opened */
+	if (e->elf)
+		elf_end(e->elf);
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->syms);
+	free(e->secs);
+	free(e->path);
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+}
+
+const uint8_t *mp_elf_bytes_at(const struct mp_elf *e, uint64_t vaddr, uint64_t size)
+{
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct mp_elf_section *s = &e->secs[i];
+		if (!s->data || vaddr < s->addr || vaddr - s->addr > s->size ||
+		    size > s->size - (vaddr - s->addr))
+			continue;
+		return s->data + (vaddr - s->addr);
+	}
+	return NULL;
+}
+
+static size_t lower_bound(const struct mp_elf *e, uint64_t vaddr)
+{
+	size_t lo = 0, hi = e->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->syms[mid].value < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct mp_sym *mp_elf_sym_at(const struct mp_elf *e, uint64_t vaddr, int type,
+				   const char *name)
+{
+	for (size_t i = lower_bound(e, vaddr); i < e->nsyms && e->syms[i].value == vaddr; i++) {
+		const struct mp_sym *s = &e->syms[i];
+		if (s->type == type && (!name || !strcmp(s->name, name)))
+			return s;
+	}
+	return NULL;
+}
+
+const struct mp_sym *mp_elf_sym_containing(const struct mp_elf *e, uint64_t vaddr)
+{
+	size_t i = lower_bound(e, vaddr + 1);
+	while (i-- > 0) {
+		const struct mp_sym *s = &e->syms[i];
+		if (s->value <= vaddr && vaddr - s->value < s->size)
+			return s;
+		if (vaddr - s->value > (1u << 24))
+			break;
+	}
+	return NULL;
+}

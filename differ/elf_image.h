@@ -1,0 +1,61 @@
+/* One ELF file read with libelf: the symbol table, the allocated sections
+ * (to read code and data by virtual address), the build-id and the raw
+ * bytes of the .hotpatch metadata section. Everything handed out points
+ * into the file's mapping and stays valid until mp_elf_close(). */
+#ifndef MP_ELF_IMAGE_H
+#define MP_ELF_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+struct mp_sym {
+	const char *name;
+	const char *file; /* STT_FILE in force for a local symbol, else "" */
+	uint64_t value, size;
+	uint8_t type, bind;
+	uint16_t shndx;
+};
+
+struct mp_elf_section {
+	uint64_t addr, size;
+	const uint8_t *data; /* NULL for SHT_NOBITS */
+	bool exec;
+};
+
+struct mp_elf {
+	char *path;
+	int fd;
+	void *elf; /* Elf *, kept opaque so users need no libelf.h */
+	uint16_t type; /* ET_EXEC / ET_DYN */
+	struct mp_sym *syms;
+	size_t nsyms;
+	struct mp_elf_section *secs;
+	size_t nsecs;
+	const uint8_t *md; /* .hotpatch contents, NULL when absent */
+	size_t md_size;
+	uint8_t build_id[64];
+	size_t build_id_size;
+	bool has_debug_info;
+};
+
+/* Opens and validates path (x86-64, little-endian, 64-bit ELF). */
+int mp_elf_open(struct mp_elf *e, const char *path, struct mp_diag *d);
+void mp_elf_close(struct mp_elf *e);
+
+/* The size bytes at link-time address vaddr, or NULL if they are not all
+ * file-backed contents of one allocated section. */
+const uint8_t *mp_elf_bytes_at(const struct mp_elf *e, uint64_t vaddr, uint64_t size);
+
+/* The symbol of the given type (STT_FUNC, STT_OBJECT, STT_TLS) and name at
+ * vaddr, or any such symbol at vaddr if name is NULL; NULL if none. */
+const struct mp_sym *mp_elf_sym_at(const struct mp_elf *e, uint64_t vaddr, int type,
+				   const char *name);
+
+/* The symbol whose [value, value+size) contains vaddr (functions and
+ * objects), or NULL. Symbols are sorted by value, so this is a search. */
+const struct mp_sym *mp_elf_sym_containing(const struct mp_elf *e, uint64_t vaddr);
+
+#endif

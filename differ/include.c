@@ -1,0 +1,126 @@
+/* Inclusion: P = S closed over "was inlined into" in OLD.
+ *
+ * If parse_key() changed and OLD's handle() carries an inlined copy of it,
+ * replacing parse_key() alone leaves handle() running the old copy; so
+ * handle() joins P, and whatever inlined handle() joins too. NEW's hashes
+ * usually show this already (handle()'s IR changed with its inlined copy),
+ * but OLD's inlining decisions are what the running code holds. */
+#include "diff.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "../plugin/metadata/hp_metadata_format.h"
+
+struct edges {
+	uint32_t *first, *next, *to; /* per OLD func: list of inliners */
+	uint32_t n;
+};
+
+static int build_inliners(const struct mp_program *old, struct edges *e)
+{
+	uint32_t total = 0;
+	for (uint32_t i = 0; i < old->nfuncs; i++)
+		total += old->funcs[i].ninlined;
+	e->first = malloc(sizeof(uint32_t) * (old->nfuncs + 1));
+	e->next = malloc(sizeof(uint32_t) * (total + 1));
+	e->to = malloc(sizeof(uint32_t) * (total + 1));
+	if (!e->first || !e->next || !e->to)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < old->nfuncs; i++)
+		e->first[i] = UINT32_MAX;
+	for (uint32_t g = 0; g < old->nfuncs; g++) {
+		const struct mp_func *gf = &old->funcs[g];
+		for (uint32_t k = 0; k < gf->ninlined; k++) {
+			const struct mp_func *h = mp_find_func(old, gf->inlined[k], gf->tu);
+			if (!h)
+				continue; /* no standalone body: its change shows in g's hash */
+			uint32_t hi = (uint32_t)(h - old->funcs);
+			e->to[e->n] = g;
+			e->next[e->n] = e->first[hi];
+			e->first[hi] = e->n++;
+		}
+	}
+	return 0;
+}
+
+static void free_edges(struct edges *e)
+{
+	free(e->first);
+	free(e->next);
+	free(e->to);
+}
+
+/* A changed function NEW f inlines: the best explanation of f's change. */
+static const struct mp_func *changed_inlinee(const struct mp_program *new, const struct mp_func *f)
+{
+	for (uint32_t k = 0; k < f->ninlined; k++) {
+		const struct mp_func *h = mp_find_func(new, f->inlined[k], f->tu);
+		if (h && (h->status == MP_CHANGED || h->status == MP_NEW))
+			return h;
+	}
+	return NULL;
+}
+
+int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_stats *st)
+{
+	struct edges e = {0};
+	uint32_t *work = malloc(sizeof(uint32_t) * (new->nfuncs + 1));
+	int err = work ? build_inliners(old, &e) : -ENOMEM;
+	if (err)
+		goto out;
+	uint32_t nwork = 0;
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		struct mp_func *f = &new->funcs[i];
+		if (f->status == MP_CHANGED) {
+			f->why |= MP_WHY_SOURCE;
+			f->cause = changed_inlinee(new, f);
+			if (f->cause)
+				f->why |= MP_WHY_INLINES;
+		} else if (f->status == MP_NEW) {
+			f->why |= MP_WHY_NEW;
+		} else {
+			continue;
+		}
+		f->in_p = true;
+		work[nwork++] = i;
+	}
+	while (nwork) {
+		struct mp_func *f = &new->funcs[work[--nwork]];
+		if (!f->twin)
+			continue;
+		uint32_t oi = (uint32_t)(f->twin - old->funcs);
+		for (uint32_t x = e.first[oi]; x != UINT32_MAX; x = e.next[x]) {
+			struct mp_func *g = old->funcs[e.to[x]].twin;
+			if (!g || g->in_p)
+				continue;
+			g->in_p = true;
+			g->why |= MP_WHY_INLINES;
+			g->cause = f;
+			work[nwork++] = (uint32_t)(g - new->funcs);
+		}
+	}
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		struct mp_func *f = &new->funcs[i];
+		if (f->twin && (f->flags & HP_MD_FUNC_CLONE || *f->origin ||
+				mp_is_clone_name(f->name)))
+			f->why |= f->in_p ? MP_WHY_CLONE : 0;
+		if (!f->in_p && f->status == MP_NEW)
+			continue;
+		st->same += f->status == MP_SAME && f->address;
+		st->changed += f->status == MP_CHANGED;
+		st->new_funcs += f->status == MP_NEW;
+		st->in_p += f->in_p;
+		st->replaced += f->in_p && f->twin;
+	}
+	for (uint32_t i = 0; i < old->nfuncs; i++)
+		st->gone += old->funcs[i].status == MP_GONE && old->funcs[i].address;
+	for (uint32_t i = 0; i < new->nvars; i++) {
+		st->vars_changed += new->vars[i].status == MP_CHANGED;
+		st->vars_new += new->vars[i].status == MP_NEW;
+	}
+out:
+	free_edges(&e);
+	free(work);
+	return err;
+}

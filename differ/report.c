@@ -1,0 +1,119 @@
+#include "report.h"
+
+#include <string.h>
+
+static const char *const outcome_names[] = {"ok", "refused", "no-change"};
+
+void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = 0;
+#define ADD(...) n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__)
+	if (f->why & MP_WHY_NEW)
+		ADD("new function");
+	else if (f->why & MP_WHY_INLINES && f->cause)
+		ADD("inlines %s()", f->cause->name);
+	else if (f->why & MP_WHY_SOURCE)
+		ADD("source changed");
+	if (f->why & MP_WHY_CLONE)
+		ADD(", clone of %s()", *f->origin ? f->origin : f->norm ? f->norm : f->name);
+#undef ADD
+	if (n >= size && size > 4)
+		strcpy(buf + size - 4, "...");
+}
+
+void mp_report_explain(FILE *out, const struct mp_program *new)
+{
+	char why[512];
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		const struct mp_func *f = &new->funcs[i];
+		if (!f->in_p)
+			continue;
+		mp_func_reason(f, why, sizeof(why));
+		fprintf(out, "%s (%s): %s\n", f->name, f->tu->source, why);
+	}
+}
+
+void mp_report_summary(FILE *out, const struct mp_diff_stats *st, const struct mp_findings *fi)
+{
+	for (size_t i = 0; i < fi->nwarnings; i++)
+		fprintf(out, "mkpatch: warning: %s\n", fi->warnings[i]);
+	fprintf(out, "mkpatch: %u function(s) to replace, %u new; %u unchanged\n", st->replaced,
+		st->in_p - st->replaced, st->same);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_list(FILE *out, const char *key, char **items, size_t n)
+{
+	fprintf(out, "  \"%s\": [", key);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", " : "", out);
+		json_str(out, items[i]);
+	}
+	fputs("],\n", out);
+}
+
+static void json_func(FILE *out, const struct mp_func *f, bool first)
+{
+	char why[512];
+	mp_func_reason(f, why, sizeof(why));
+	fputs(first ? "\n    {" : ",\n    {", out);
+	fputs("\"name\": ", out);
+	json_str(out, f->name);
+	fputs(", \"tu\": ", out);
+	json_str(out, f->tu->source);
+	fprintf(out, ", \"status\": \"%s\", \"replaces\": %s, \"reason\": ",
+		f->status == MP_NEW ? "new" : f->status == MP_CHANGED ? "changed" : "same",
+		f->twin ? "true" : "false");
+	json_str(out, why);
+	if (f->cause) {
+		fputs(", \"inlines\": ", out);
+		json_str(out, f->cause->name);
+	}
+	fputc('}', out);
+}
+
+void mp_report_json(FILE *out, const struct mp_program *old, const struct mp_program *new,
+		    const struct mp_diff_stats *st, const struct mp_findings *fi,
+		    enum mp_outcome outcome, const char *package)
+{
+	fputs("{\n  \"old\": ", out);
+	json_str(out, old->elf.path);
+	fputs(",\n  \"new\": ", out);
+	json_str(out, new->elf.path);
+	fprintf(out, ",\n  \"outcome\": \"%s\",\n  \"package\": ", outcome_names[outcome]);
+	if (package)
+		json_str(out, package);
+	else
+		fputs("null", out);
+	fprintf(out,
+		",\n  \"stats\": {\"replaced\": %u, \"new\": %u, \"unchanged\": %u, "
+		"\"changed\": %u, \"removed\": %u, \"changed_vars\": %u, \"new_vars\": %u},\n",
+		st->replaced, st->in_p - st->replaced, st->same, st->changed, st->gone,
+		st->vars_changed, st->vars_new);
+	json_list(out, "refusals", fi->refusals, fi->nrefusals);
+	json_list(out, "warnings", fi->warnings, fi->nwarnings);
+	fputs("  \"functions\": [", out);
+	bool first = true;
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		if (new->funcs[i].in_p) {
+			json_func(out, &new->funcs[i], first);
+			first = false;
+		}
+	}
+	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
+}
