@@ -180,7 +180,8 @@ static int parse_record(struct mp_program *p, struct caps *cap, const struct rec
 		err = grow((void **)&p->vars, &cap->vars, p->nvars + h->var_count, sizeof(*p->vars));
 	if (err)
 		return err;
-	/* TUs are referred to by index until parsing ends: the array moves. */
+	/* Functions refer to their TU by index until parsing ends: the array
+	 * moves as it grows. */
 	struct mp_tu *tu = &p->tus[p->ntus++];
 	memset(tu, 0, sizeof(*tu));
 	tu->flags = h->flags;
@@ -191,17 +192,16 @@ static int parse_record(struct mp_program *p, struct caps *cap, const struct rec
 	for (uint32_t i = 0; !err && i < h->func_count; i++) {
 		struct hp_md_func_disk fd;
 		memcpy(&fd, r->base + h->func_offset + sizeof(fd) * i, sizeof(fd));
-		err = parse_func(r, (struct mp_tu *)(uintptr_t)(p->ntus - 1), &fd,
-				 &p->funcs[p->nfuncs], d);
+		err = parse_func(r, tu, &fd, &p->funcs[p->nfuncs], d);
 		if (!err)
-			p->nfuncs++;
+			p->funcs[p->nfuncs++].tu = (struct mp_tu *)(uintptr_t)(p->ntus - 1);
 	}
 	for (uint32_t i = 0; !err && i < h->var_count; i++) {
 		struct hp_md_var_disk vd;
 		memcpy(&vd, r->base + h->var_offset + sizeof(vd) * i, sizeof(vd));
-		err = parse_var(r, (struct mp_tu *)(uintptr_t)(p->ntus - 1), &vd, &p->vars[p->nvars], d);
+		err = parse_var(r, tu, &vd, &p->vars[p->nvars], d);
 		if (!err)
-			p->nvars++;
+			p->vars[p->nvars++].tu = (struct mp_tu *)(uintptr_t)(p->ntus - 1);
 	}
 	return err;
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the OLD and NEW programs of one test case and checks what mkpatch
+# says about them.
+#
+# usage: run_case.sh MKPATCH CASEDIR EXPECTED_EXIT PATTERN [MKPATCH ARGS...]
+#
+# CASEDIR holds old/*.c and new/*.c (one TU per file); each file carries
+# "//@" metadata directives that md_emit.py turns into a .hotpatch record
+# (standing in for the compiler plugin). PATTERN is an extended regex that
+# mkpatch's combined output must match ("" for none). Without MKPATCH ARGS
+# the call is "--dry-run --explain".
+set -euo pipefail
+mkpatch=$1 case=$2 want=$3 pattern=$4
+shift 4
+here=$(cd "$(dirname "$0")" && pwd)
+cc=${HP_CLANG:-clang-19}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+build() { # side
+	local side=$1 objs=()
+	mkdir -p "$work/$side"
+	for src in "$case/$side"/*.c; do
+		local base
+		base=$(basename "$src" .c)
+		"$cc" -O2 -g -fno-asynchronous-unwind-tables -S "$src" -o "$work/$side/$base.s"
+		if grep -q '^//@' "$src"; then
+			python3 "$here/md_emit.py" "$src" "$base.c" >>"$work/$side/$base.s"
+		fi
+		objs+=("$work/$side/$base.s")
+	done
+	"$cc" "${objs[@]}" -o "$work/$side/prog"
+}
+build old
+build new
+
+args=("$@")
+[[ ${#args[@]} -eq 0 ]] && args=(--dry-run --explain)
+args=("${args[@]//@WORK@/$work}")
+set +e
+out=$("$mkpatch" "${args[@]}" "$work/old/prog" "$work/new/prog" 2>&1)
+rc=$?
+set -e
+printf '%s\n' "$out"
+if [[ $rc -ne $want ]]; then
+	echo "FAIL: exit status $rc, expected $want"
+	exit 1
+fi
+if [[ -n $pattern ]] && ! grep -Eq -- "$pattern" <<<"$out"; then
+	echo "FAIL: output does not match /$pattern/"
+	exit 1
+fi
+echo "ok"
