@@ -54,4 +54,73 @@ int hp_pkg_builder_add_proxy(struct hp_pkg_builder *b, const struct hp_pkg_proxy
  * embedded and the checksum sealed. Returns 0 or a negative errno. */
 int hp_pkg_builder_write(struct hp_pkg_builder *b, const char *so_path, const char *out_path);
 
+/* Human-readable reason for the last failure of hp_pkg_builder_write() or
+ * of an add/set call ("" when none). Valid until the next call on b. */
+const char *hp_pkg_builder_error(const struct hp_pkg_builder *b);
+
+/* ---- reader ----
+ *
+ * The in-memory manifest the runtime works from, decoded and validated;
+ * separate from the on-disk structs so the disk format can evolve. Every
+ * string is non-NULL and NUL-terminated (possibly ""). */
+
+struct hp_manifest_func {
+	const char *name;
+	const char *tu;
+	uint64_t target_offset;
+	uint64_t replacement_offset;
+	uint64_t expected_hash;
+	uint32_t expected_size;
+	uint32_t entry_offset;
+	uint32_t flags; /* HP_PKG_FUNC_* */
+};
+
+struct hp_manifest_proxy {
+	const char *name;
+	const char *tu;
+	uint64_t slot_offset;
+	uint64_t target_offset;
+};
+
+struct hp_manifest {
+	const char *name;
+	const char *target_name;
+	const char *description;
+	uint8_t build_id[HP_PKG_BUILD_ID_MAX];
+	size_t build_id_size;
+	uint64_t created;
+	uint64_t package_size;
+	uint32_t flags; /* HP_PKG_* */
+	size_t func_count;
+	struct hp_manifest_func *funcs;
+	size_t proxy_count;
+	struct hp_manifest_proxy *proxies;
+};
+
+/* Reads and validates the package open on fd (read with pread, so the file
+ * offset is left alone), in this order: file size, ELF section headers and
+ * the manifest section, manifest size, magic, version, header size,
+ * package size, checksum, then every array and string offset. On success
+ * *out owns the decoded manifest (free with hp_manifest_free) and 0 is
+ * returned; on failure a negative errno or -HP_PKG_E* code, and a one-line
+ * reason in err (when err is not NULL). */
+int hp_pkg_read_fd(int fd, struct hp_manifest **out, char *err, size_t errlen);
+
+/* Same, from a buffer holding the whole package file. */
+int hp_pkg_read_mem(const void *data, size_t size, struct hp_manifest **out, char *err,
+		    size_t errlen);
+
+void hp_manifest_free(struct hp_manifest *m);
+
+/* Format-specific error codes, returned negated; their range is shared with
+ * (and described by) libhotpatch's hp_strerror(). */
+enum {
+	HP_PKG_EFORMAT = 4096,  /* not an ELF file / no manifest section */
+	HP_PKG_EMAGIC = 4097,   /* manifest magic is wrong */
+	HP_PKG_EVERSION = 4098, /* manifest version not supported */
+	HP_PKG_ETRUNC = 4099,   /* file or manifest shorter than it says */
+	HP_PKG_ECHECKSUM = 4100, /* checksum does not match: damaged file */
+	HP_PKG_EBOUNDS = 4101,  /* an array or string lies outside the manifest */
+};
+
 #endif

@@ -1,0 +1,270 @@
+/* hotpatch: the command line side of the control channel. It opens the
+ * package itself and passes the descriptor, so the engine never resolves
+ * a path (mount namespaces, permissions and relative paths don't matter). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hotpatch/hotpatch.h"
+#include "hp_wire.h"
+
+enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"usage: hotpatch [--json] apply PID PKG\n"
+	"       hotpatch [--json] revert PID [PATCH]\n"
+	"       hotpatch [--json] list PID\n"
+	"       hotpatch [--json] status PID\n"
+	"\n"
+	"Applies, reverts and shows live patches in process PID, which must run\n"
+	"libhotpatch (linked in or LD_PRELOADed). PATCH is an id or name shown by\n"
+	"list; without it revert undoes the most recent patch.\n"
+	"\n"
+	"  --json     print results as JSON\n"
+	"  --help     show this help\n"
+	"  --version  show the version\n"
+	"\n"
+	"Exit status: 0 success, 1 failure (reason on stderr), 2 usage error.\n";
+
+static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("hotpatch: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'hotpatch --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hotpatch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v <= 0 || v > 0x3fffffff)
+		return -1;
+	*pid = v;
+	return 0;
+}
+
+/* The socket lives in the directory of the uid the process runs as. */
+static int socket_path(pid_t pid, char *buf, size_t len)
+{
+	const char *base = getenv("HOTPATCH_RUNDIR");
+	char proc[64];
+	struct stat st;
+
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
+	if (stat(proc, &st) < 0)
+		return fail("no process with PID %d", (int)pid);
+	snprintf(buf, len, "%s/hotpatch-%u/%d.sock", base && *base ? base : "/tmp",
+		 (unsigned)st.st_uid, (int)pid);
+	return 0;
+}
+
+static int connect_to(pid_t pid, int *fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int ret = socket_path(pid, sa.sun_path, sizeof(sa.sun_path));
+
+	if (ret)
+		return ret;
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return fail("socket: %s", strerror(errno));
+	if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return 0;
+	ret = errno;
+	close(*fd);
+	if (ret == ENOENT || ret == ECONNREFUSED)
+		return fail("process %d runs no hotpatch runtime (nothing listening on %s; "
+			    "start it with libhotpatch linked or LD_PRELOADed)",
+			    (int)pid, sa.sun_path);
+	if (ret == EACCES || ret == EPERM)
+		return fail("permission denied connecting to process %d (%s): only its owner "
+			    "or root may patch it",
+			    (int)pid, sa.sun_path);
+	return fail("cannot connect to %s: %s", sa.sun_path, strerror(ret));
+}
+
+static int send_req(int fd, const struct hp_wire_req *req, int pkg_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {(void *)req, sizeof(*req)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (pkg_fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pkg_fd, sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*req) ? 0 : -1;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+static int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd)
+{
+	struct hp_wire_resp resp;
+	char *text;
+	int fd, ret;
+
+	ret = connect_to(pid, &fd);
+	if (ret)
+		return ret;
+	req->magic = HP_WIRE_MAGIC;
+	req->version = HP_WIRE_VERSION;
+	if (send_req(fd, req, pkg_fd) < 0) {
+		close(fd);
+		return fail("cannot send request to process %d: %s", (int)pid, strerror(errno));
+	}
+	if (read_full(fd, &resp, sizeof(resp)) < 0 || resp.magic != HP_WIRE_MAGIC ||
+	    resp.len > HP_WIRE_TEXT_MAX || !(text = calloc(1, resp.len + 1))) {
+		close(fd);
+		return fail("no valid reply from process %d (did it exit?)", (int)pid);
+	}
+	if (read_full(fd, text, resp.len) < 0) {
+		free(text);
+		close(fd);
+		return fail("truncated reply from process %d", (int)pid);
+	}
+	close(fd);
+	if (resp.status != 0) {
+		/* The runtime's reason is one line already; keep it that way. */
+		text[strcspn(text, "\n")] = 0;
+		ret = fail("%s", text[0] ? text : hp_strerror(resp.status));
+	} else {
+		fputs(text, stdout);
+	}
+	free(text);
+	return ret;
+}
+
+static int cmd_apply(pid_t pid, const char *pkg, int flags)
+{
+	struct hp_wire_req req = {.op = HP_OP_APPLY, .flags = flags};
+	struct stat st;
+	int fd, ret;
+
+	fd = open(pkg, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fail("cannot open '%s': %s", pkg, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail("'%s' is not a regular file", pkg);
+	}
+	ret = transact(pid, &req, fd);
+	close(fd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct hp_wire_req req = {0};
+	const char *cmd;
+	int c, flags = 0, nargs;
+	pid_t pid;
+
+	while ((c = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			flags |= HP_WIRE_JSON;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("hotpatch %s\n", hp_version());
+			return 0;
+		default:
+			return usage_error("%s", "invalid option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "missing command");
+	cmd = argv[optind++];
+	nargs = argc - optind;
+	if (strcmp(cmd, "apply") && strcmp(cmd, "revert") && strcmp(cmd, "list") &&
+	    strcmp(cmd, "status"))
+		return usage_error("unknown command '%s'", cmd);
+	if (nargs < 1)
+		return usage_error("'%s' needs a PID", cmd);
+	if (parse_pid(argv[optind], &pid) < 0)
+		return usage_error("invalid PID '%s'", argv[optind]);
+	if (!strcmp(cmd, "apply")) {
+		if (nargs != 2)
+			return usage_error("%s", "usage: hotpatch apply PID PKG");
+		return cmd_apply(pid, argv[optind + 1], flags);
+	}
+	req.flags = flags;
+	if (!strcmp(cmd, "revert")) {
+		if (nargs > 2)
+			return usage_error("%s", "usage: hotpatch revert PID [PATCH]");
+		if (nargs == 2) {
+			if (strlen(argv[optind + 1]) >= sizeof(req.arg))
+				return usage_error("%s", "patch name too long");
+			strcpy(req.arg, argv[optind + 1]);
+		}
+		req.op = HP_OP_REVERT;
+	} else {
+		if (nargs != 1)
+			return usage_error("usage: hotpatch %s PID", cmd);
+		req.op = strcmp(cmd, "list") ? HP_OP_STATUS : HP_OP_LIST;
+	}
+	return transact(pid, &req, -1);
+}

@@ -1,0 +1,112 @@
+/* libhotpatch: apply and revert hotpatch packages inside the running
+ * process. See docs/runtime.md for how a patch is put in place.
+ *
+ * Linking the shared library (or LD_PRELOADing it) also starts a control
+ * listener so the `hotpatch` CLI can drive these same operations from
+ * outside; set HOTPATCH_NO_LISTEN=1 to drive them only through this API.
+ *
+ * Conventions: functions returning int give 0 on success or a negative
+ * error code: -errno, or -HP_E* (see hp_strerror()). Functions taking
+ * err/errlen write a one-line reason there on failure (err may be NULL).
+ * Only one apply or revert runs at a time, process-wide (C API and
+ * control socket together); a concurrent one fails with -EBUSY.
+ */
+#ifndef HOTPATCH_HOTPATCH_H
+#define HOTPATCH_HOTPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Project error codes, in their own range above errno values. The first
+ * six are the package format's (hp_package.h: HP_PKG_E*). */
+enum hp_error {
+	HP_EFORMAT = 4096,     /* not a package / malformed manifest */
+	HP_EMAGIC = 4097,      /* wrong manifest magic */
+	HP_EVERSION = 4098,    /* unsupported manifest version */
+	HP_ETRUNC = 4099,      /* truncated package */
+	HP_ECHECKSUM = 4100,   /* checksum mismatch: damaged package */
+	HP_EBOUNDS = 4101,     /* offset outside the manifest */
+	HP_ENOTARGET = 4110,   /* no loaded image has the package's build-id */
+	HP_EMISMATCH = 4111,   /* target bytes differ from what the patch expects */
+	HP_ENOTPATCHABLE = 4112, /* target lacks padding / 2-byte entry */
+	HP_EOUTSIDE = 4113,    /* an offset lies outside the image's segments */
+	HP_EWX = 4114,         /* kernel refuses writable+executable code */
+	HP_ELOAD = 4115,       /* dynamic loader refused the package */
+	HP_ENOPATCH = 4116,    /* no applied patch by that id or name */
+	HP_EPROTO = 4117,      /* malformed control message */
+	HP_ERR_END
+};
+
+/* Text for an error code (negative or positive, errno or HP_E*). Never NULL. */
+const char *hp_strerror(int err);
+
+/* Library version, "MAJOR.MINOR.PATCH". */
+const char *hp_version(void);
+
+/* Options for hp_apply_fd(); NULL means defaults. sz must be set to
+ * sizeof(struct hp_apply_opts) so fields can be added later. */
+struct hp_apply_opts {
+	size_t sz;
+	const char *name; /* shown by list instead of the manifest's name */
+};
+
+/* Applies the package open on pkg_fd (any readable regular file; the fd is
+ * not closed and its offset not used). Everything is verified before the
+ * first byte of code is written: package format and checksum, the target
+ * image by build-id among all loaded images, every target function's bytes
+ * and patchability, every offset against the image's segments. On success
+ * stores the new patch id in *patch_id (when not NULL). On failure nothing
+ * in the process has changed. */
+int hp_apply_fd(int pkg_fd, const struct hp_apply_opts *opts, unsigned *patch_id, char *err,
+		size_t errlen);
+
+/* hp_apply_fd() on a file opened by path. */
+int hp_apply_file(const char *path, const struct hp_apply_opts *opts, unsigned *patch_id,
+		  char *err, size_t errlen);
+
+/* Reverts one applied patch: patch is its id in decimal or its name; NULL
+ * or "" reverts the most recent. Any patch may be reverted, not only the
+ * newest: functions it was the newest layer of go back to the layer
+ * below (an older patch, or the original code). The package stays mapped,
+ * as threads may still be running in it. */
+int hp_revert(const char *patch, char *err, size_t errlen);
+
+/* Snapshot of the applied patches, oldest first. */
+struct hp_list;
+
+struct hp_patch_info {
+	unsigned id;
+	const char *name;
+	const char *target;      /* target image name from the manifest */
+	const char *description;
+	struct timespec applied; /* CLOCK_REALTIME */
+	size_t func_count;
+};
+
+/* Takes a snapshot; free it with hp_list_free(). */
+int hp_list_get(struct hp_list **out);
+size_t hp_list_count(const struct hp_list *l);
+/* Fills *out for patch i; its strings live as long as the snapshot. */
+int hp_list_patch(const struct hp_list *l, size_t i, struct hp_patch_info *out);
+/* Name of function j of patch i, or NULL when out of range. */
+const char *hp_list_func(const struct hp_list *l, size_t i, size_t j);
+void hp_list_free(struct hp_list *l);
+
+/* Starts the control listener if it is not running (the library's
+ * constructor calls this unless HOTPATCH_NO_LISTEN=1). The socket is
+ * $HOTPATCH_RUNDIR/hotpatch-UID/PID.sock, HOTPATCH_RUNDIR defaulting to
+ * /tmp; the directory is 0700 and the socket 0600. */
+int hp_listener_start(void);
+
+/* Stops the listener and removes its socket. */
+void hp_listener_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+/* What the package reader and writer share with each other (not exported). */
+#ifndef HP_PKG_INTERNAL_H
+#define HP_PKG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP_FNV_OFFSET 0xcbf29ce484222325ull
+
+/* FNV-1a 64 continued from h over len bytes. */
+uint64_t hp_fnv1a_update(uint64_t h, const void *data, size_t len);
+
+/* Checksum of a whole package file whose checksum field sits at csum_at:
+ * the 8 bytes there count as zero. */
+uint64_t hp_pkg_file_checksum(const uint8_t *file, size_t size, size_t csum_at);
+
+/* Locates the section called name in an ELF64 little-endian image of size
+ * bytes, checking every header, table and name against the file bounds.
+ * On success *off and *len are the section's file range. Returns 0, or
+ * -HP_PKG_EFORMAT with a reason in err. */
+int hp_elf_find_section(const uint8_t *file, size_t size, const char *name, uint64_t *off,
+			uint64_t *len, char *err, size_t errlen);
+
+/* snprintf into err when err is not NULL. */
+void hp_pkg_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,275 @@
+/* Package reader: validates a package file completely before the runtime
+ * acts on any of it, then decodes the manifest into hp_manifest. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hp_package.h"
+#include "hp_pkg_internal.h"
+
+/* Packages are small (code of a few functions); the cap keeps a hostile
+ * size field from making the engine allocate without bound. */
+#define HP_PKG_MAX_SIZE (256u << 20)
+
+struct manifest_view {
+	const uint8_t *base; /* start of the manifest */
+	uint32_t size;
+	struct hp_pkg_header_disk hdr;
+};
+
+static int range_ok(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/* Strings are checked once (the table ends in NUL), so any offset below
+ * strtab_size names a terminated string. */
+static int check_str(const struct manifest_view *v, uint32_t off, const char *what, char *err,
+		     size_t errlen)
+{
+	if (off < v->hdr.strtab_size)
+		return 0;
+	hp_pkg_seterr(err, errlen, "%s string offset %u outside the string table (%u bytes)",
+		      what, off, v->hdr.strtab_size);
+	return -HP_PKG_EBOUNDS;
+}
+
+static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint64_t sec_len,
+			struct manifest_view *v, char *err, size_t errlen)
+{
+	struct hp_pkg_header_disk *h = &v->hdr;
+
+	if (sec_len < sizeof(*h)) {
+		hp_pkg_seterr(err, errlen, "manifest truncated: %llu bytes, header needs %zu",
+			      (unsigned long long)sec_len, sizeof(*h));
+		return -HP_PKG_ETRUNC;
+	}
+	memcpy(h, file + sec_off, sizeof(*h));
+	v->base = file + sec_off;
+	if (memcmp(h->magic, HP_PKG_MAGIC, sizeof(h->magic)) != 0) {
+		hp_pkg_seterr(err, errlen, "bad manifest magic: not a hotpatch package");
+		return -HP_PKG_EMAGIC;
+	}
+	if (h->version != HP_PKG_VERSION) {
+		hp_pkg_seterr(err, errlen, "manifest version %u not supported (this runtime reads %u)",
+			      h->version, HP_PKG_VERSION);
+		return -HP_PKG_EVERSION;
+	}
+	if (h->header_size < sizeof(*h) || h->header_size > h->manifest_size) {
+		hp_pkg_seterr(err, errlen, "bad manifest header size %u", h->header_size);
+		return -HP_PKG_EFORMAT;
+	}
+	if (h->manifest_size > sec_len) {
+		hp_pkg_seterr(err, errlen, "manifest truncated: says %u bytes, section has %llu",
+			      h->manifest_size, (unsigned long long)sec_len);
+		return -HP_PKG_ETRUNC;
+	}
+	if (h->package_size != size) {
+		hp_pkg_seterr(err, errlen, "package truncated or extended: file has %zu bytes, manifest says %llu",
+			      size, (unsigned long long)h->package_size);
+		return -HP_PKG_ETRUNC;
+	}
+	if (hp_pkg_file_checksum(file, size, sec_off + offsetof(struct hp_pkg_header_disk, checksum)) !=
+	    h->checksum) {
+		hp_pkg_seterr(err, errlen, "checksum mismatch: package is damaged");
+		return -HP_PKG_ECHECKSUM;
+	}
+	v->size = h->manifest_size;
+	return 0;
+}
+
+static int check_tables(const struct manifest_view *v, char *err, size_t errlen)
+{
+	const struct hp_pkg_header_disk *h = &v->hdr;
+
+	if (!range_ok(h->func_offset, (uint64_t)h->func_count * sizeof(struct hp_pkg_func_disk),
+		      v->size)) {
+		hp_pkg_seterr(err, errlen, "function table (%u entries at %u) outside the manifest",
+			      h->func_count, h->func_offset);
+		return -HP_PKG_EBOUNDS;
+	}
+	if (!range_ok(h->proxy_offset, (uint64_t)h->proxy_count * sizeof(struct hp_pkg_proxy_disk),
+		      v->size)) {
+		hp_pkg_seterr(err, errlen, "proxy table (%u entries at %u) outside the manifest",
+			      h->proxy_count, h->proxy_offset);
+		return -HP_PKG_EBOUNDS;
+	}
+	if (h->strtab_size == 0 || !range_ok(h->strtab_offset, h->strtab_size, v->size) ||
+	    v->base[h->strtab_offset] != 0 || v->base[h->strtab_offset + h->strtab_size - 1] != 0) {
+		hp_pkg_seterr(err, errlen, "string table outside the manifest or not terminated");
+		return -HP_PKG_EBOUNDS;
+	}
+	if ((h->flags & HP_PKG_SIGNED) &&
+	    !range_ok(h->signature_offset, h->signature_size, v->size)) {
+		hp_pkg_seterr(err, errlen, "signature outside the manifest");
+		return -HP_PKG_EBOUNDS;
+	}
+	if (h->build_id_size == 0 || h->build_id_size > HP_PKG_BUILD_ID_MAX) {
+		hp_pkg_seterr(err, errlen, "bad target build-id size %u", h->build_id_size);
+		return -HP_PKG_EFORMAT;
+	}
+	if (h->func_count == 0) {
+		hp_pkg_seterr(err, errlen, "package replaces no function");
+		return -HP_PKG_EFORMAT;
+	}
+	return 0;
+}
+
+static int check_strings(const struct manifest_view *v, char *err, size_t errlen)
+{
+	const struct hp_pkg_header_disk *h = &v->hdr;
+	int ret;
+
+	if ((ret = check_str(v, h->name, "patch name", err, errlen)) ||
+	    (ret = check_str(v, h->target_name, "target name", err, errlen)) ||
+	    (ret = check_str(v, h->description, "description", err, errlen)))
+		return ret;
+	for (uint32_t i = 0; i < h->func_count; i++) {
+		struct hp_pkg_func_disk f;
+
+		memcpy(&f, v->base + h->func_offset + (size_t)i * sizeof(f), sizeof(f));
+		if ((ret = check_str(v, f.name, "function name", err, errlen)) ||
+		    (ret = check_str(v, f.tu, "function source", err, errlen)))
+			return ret;
+	}
+	for (uint32_t i = 0; i < h->proxy_count; i++) {
+		struct hp_pkg_proxy_disk p;
+
+		memcpy(&p, v->base + h->proxy_offset + (size_t)i * sizeof(p), sizeof(p));
+		if ((ret = check_str(v, p.name, "proxy name", err, errlen)) ||
+		    (ret = check_str(v, p.tu, "proxy source", err, errlen)))
+			return ret;
+	}
+	return 0;
+}
+
+/* One allocation holds the manifest, both arrays and a copy of the string
+ * table, so hp_manifest_free() is a single free(). */
+static int decode(const struct manifest_view *v, struct hp_manifest **out)
+{
+	const struct hp_pkg_header_disk *h = &v->hdr;
+	size_t funcs = (size_t)h->func_count * sizeof(struct hp_manifest_func);
+	size_t proxies = (size_t)h->proxy_count * sizeof(struct hp_manifest_proxy);
+	struct hp_manifest *m;
+	char *strs;
+
+	m = calloc(1, sizeof(*m) + funcs + proxies + h->strtab_size);
+	if (!m)
+		return -ENOMEM;
+	m->funcs = (struct hp_manifest_func *)(m + 1);
+	m->proxies = (struct hp_manifest_proxy *)((char *)m->funcs + funcs);
+	strs = (char *)m->proxies + proxies;
+	memcpy(strs, v->base + h->strtab_offset, h->strtab_size);
+
+	m->name = strs + h->name;
+	m->target_name = strs + h->target_name;
+	m->description = strs + h->description;
+	memcpy(m->build_id, h->build_id, h->build_id_size);
+	m->build_id_size = h->build_id_size;
+	m->created = h->created;
+	m->package_size = h->package_size;
+	m->flags = h->flags;
+	m->func_count = h->func_count;
+	m->proxy_count = h->proxy_count;
+	for (uint32_t i = 0; i < h->func_count; i++) {
+		struct hp_pkg_func_disk f;
+
+		memcpy(&f, v->base + h->func_offset + (size_t)i * sizeof(f), sizeof(f));
+		m->funcs[i] = (struct hp_manifest_func){
+			.name = strs + f.name,
+			.tu = strs + f.tu,
+			.target_offset = f.target_offset,
+			.replacement_offset = f.replacement_offset,
+			.expected_hash = f.expected_hash,
+			.expected_size = f.expected_size,
+			.entry_offset = f.entry_offset,
+			.flags = f.flags,
+		};
+	}
+	for (uint32_t i = 0; i < h->proxy_count; i++) {
+		struct hp_pkg_proxy_disk p;
+
+		memcpy(&p, v->base + h->proxy_offset + (size_t)i * sizeof(p), sizeof(p));
+		m->proxies[i] = (struct hp_manifest_proxy){
+			.name = strs + p.name,
+			.tu = strs + p.tu,
+			.slot_offset = p.slot_offset,
+			.target_offset = p.target_offset,
+		};
+	}
+	*out = m;
+	return 0;
+}
+
+int hp_pkg_read_mem(const void *data, size_t size, struct hp_manifest **out, char *err,
+		    size_t errlen)
+{
+	struct manifest_view v;
+	uint64_t off, len;
+	int ret;
+
+	*out = NULL;
+	ret = hp_elf_find_section(data, size, HP_PKG_MANIFEST_SECTION, &off, &len, err, errlen);
+	if (ret)
+		return ret;
+	if ((ret = check_header(data, size, off, len, &v, err, errlen)) ||
+	    (ret = check_tables(&v, err, errlen)) || (ret = check_strings(&v, err, errlen)))
+		return ret;
+	ret = decode(&v, out);
+	if (ret)
+		hp_pkg_seterr(err, errlen, "out of memory decoding the manifest");
+	return ret;
+}
+
+int hp_pkg_read_fd(int fd, struct hp_manifest **out, char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int ret;
+
+	*out = NULL;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		hp_pkg_seterr(err, errlen, "cannot stat package: %s", strerror(errno));
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		hp_pkg_seterr(err, errlen, "package is not a regular file");
+		return -EINVAL;
+	}
+	if (st.st_size < (off_t)sizeof(struct hp_pkg_header_disk) || st.st_size > HP_PKG_MAX_SIZE) {
+		hp_pkg_seterr(err, errlen, "package size %lld out of range", (long long)st.st_size);
+		return st.st_size > HP_PKG_MAX_SIZE ? -EFBIG : -HP_PKG_ETRUNC;
+	}
+	buf = malloc(st.st_size);
+	if (!buf) {
+		hp_pkg_seterr(err, errlen, "out of memory reading the package");
+		return -ENOMEM;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + done, st.st_size - done, done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -HP_PKG_ETRUNC;
+			hp_pkg_seterr(err, errlen, "cannot read package: %s",
+				      n < 0 ? strerror(errno) : "file shrank while reading");
+			goto free_buf;
+		}
+		done += n;
+	}
+	ret = hp_pkg_read_mem(buf, done, out, err, errlen);
+free_buf:
+	free(buf);
+	return ret;
+}
+
+void hp_manifest_free(struct hp_manifest *m)
+{
+	free(m);
+}

@@ -1,0 +1,333 @@
+/* The control listener: one thread blocked in accept() on a Unix socket,
+ * so an idle engine pays nothing, and nothing runs on its threads' paths.
+ *
+ * Apply and revert run on a short-lived worker thread so the listener can
+ * keep answering: a second apply meanwhile gets "busy" at once instead of
+ * queueing behind the first. list/status are answered by the listener. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hp_internal.h"
+#include "hp_wire.h"
+
+static pthread_mutex_t listener_lock = PTHREAD_MUTEX_INITIALIZER;
+static int listen_fd = -1;
+static pid_t listen_pid;
+static pthread_t listener;
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+const char *hp_listener_path(void)
+{
+	return listen_fd >= 0 ? sock_path : "(not listening)";
+}
+
+struct conn {
+	int fd;
+	int pkg_fd;
+	struct hp_wire_req req;
+};
+
+static void reply(int fd, int status, const char *text)
+{
+	struct hp_wire_resp r = {HP_WIRE_MAGIC, status, text ? strlen(text) : 0, 0};
+	struct iovec iov[2] = {{&r, sizeof(r)}, {(void *)(text ? text : ""), r.len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+
+	/* A client that went away only loses its answer. */
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+		return;
+}
+
+static void reply_rendered(int fd, int status, int json)
+{
+	char *text = NULL;
+	int ret = hp_render(status, json, &text);
+
+	reply(fd, ret, ret ? hp_strerror(ret) : text);
+	free(text);
+}
+
+static void run_op(struct conn *c)
+{
+	char err[512] = "", msg[640];
+	unsigned id = 0;
+	int ret, json = c->req.flags & HP_WIRE_JSON;
+
+	if (c->req.op == HP_OP_APPLY)
+		ret = hp_apply_locked(c->pkg_fd, NULL, &id, err, sizeof(err));
+	else
+		ret = hp_revert_locked(c->req.arg, &id, err, sizeof(err));
+	hp_op_end();
+	if (ret) {
+		reply(c->fd, ret, err[0] ? err : hp_strerror(ret));
+		return;
+	}
+	snprintf(msg, sizeof(msg), json ? "{\"%s\":%u}\n" : "%s patch %u\n",
+		 c->req.op == HP_OP_APPLY ? "applied" : "reverted", id);
+	reply(c->fd, 0, msg);
+}
+
+static void free_conn(struct conn *c)
+{
+	if (c->pkg_fd >= 0)
+		close(c->pkg_fd);
+	close(c->fd);
+	free(c);
+}
+
+static void *worker_main(void *arg)
+{
+	run_op(arg);
+	free_conn(arg);
+	return NULL;
+}
+
+/* Receives the request and, for apply, exactly one descriptor. */
+static int recv_req(struct conn *c)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {&c->req, sizeof(c->req)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)) && c->pkg_fd < 0)
+			memcpy(&c->pkg_fd, CMSG_DATA(cm), sizeof(int));
+	if (n != sizeof(c->req) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    c->req.magic != HP_WIRE_MAGIC || c->req.version != HP_WIRE_VERSION)
+		return -HP_EPROTO;
+	c->req.arg[sizeof(c->req.arg) - 1] = 0;
+	if (c->req.op == HP_OP_APPLY && c->pkg_fd < 0)
+		return -HP_EPROTO;
+	return 0;
+}
+
+static int peer_allowed(int fd, char *why, size_t len)
+{
+	struct ucred cred;
+	socklen_t sl = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) < 0) {
+		snprintf(why, len, "cannot read peer credentials: %s", strerror(errno));
+		return 0;
+	}
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return 1;
+	snprintf(why, len, "permission denied: peer uid %u is neither root nor the owner (uid %u)",
+		 (unsigned)cred.uid, (unsigned)geteuid());
+	return 0;
+}
+
+static void handle(int fd)
+{
+	struct timeval tv = {5, 0};
+	struct conn *c = calloc(1, sizeof(*c));
+	pthread_attr_t attr;
+	pthread_t t;
+	char why[160];
+	int ret;
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->pkg_fd = -1;
+	/* A client that connects and says nothing must not stall the listener. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (!peer_allowed(fd, why, sizeof(why))) {
+		reply(fd, -EPERM, why);
+		goto done;
+	}
+	ret = recv_req(c);
+	if (ret) {
+		reply(fd, ret, ret == -HP_EPROTO ? "malformed or incompatible control request"
+						  : hp_strerror(ret));
+		goto done;
+	}
+	switch (c->req.op) {
+	case HP_OP_LIST:
+	case HP_OP_STATUS:
+		reply_rendered(fd, c->req.op == HP_OP_STATUS, c->req.flags & HP_WIRE_JSON);
+		goto done;
+	case HP_OP_APPLY:
+	case HP_OP_REVERT:
+		break;
+	default:
+		reply(fd, -HP_EPROTO, "unknown control operation");
+		goto done;
+	}
+	if (hp_op_begin()) {
+		reply(fd, -EBUSY, "busy: another apply or revert is in progress");
+		goto done;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&t, &attr, worker_main, c);
+	pthread_attr_destroy(&attr);
+	if (ret == 0)
+		return;
+	hp_op_end();
+	reply(fd, -ret, "cannot start a worker thread");
+done:
+	free_conn(c);
+}
+
+static void *listener_main(void *arg)
+{
+	int lfd = (int)(intptr_t)arg;
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			handle(fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
+		    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				sleep(1); /* out of resources: retry later */
+			continue;
+		}
+		return NULL; /* socket shut down by hp_listener_stop() */
+	}
+}
+
+/* Our directory must be a real directory we own with mode 0700, or another
+ * user could swap the socket. */
+static int make_dir(char *dir, size_t len)
+{
+	const char *base = getenv("HOTPATCH_RUNDIR");
+	struct stat st;
+
+	snprintf(dir, len, "%s/hotpatch-%u", base && *base ? base : "/tmp", (unsigned)geteuid());
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	return 0;
+}
+
+static int open_socket(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path) - 16];
+	int fd, ret;
+
+	ret = make_dir(dir, sizeof(dir));
+	if (ret)
+		return ret;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%d.sock", dir, (int)getpid());
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path); /* stale socket of a dead process with our pid */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+	    listen(fd, 8) < 0) {
+		ret = -errno;
+		close(fd);
+		unlink(sa.sun_path);
+		return ret;
+	}
+	memcpy(sock_path, sa.sun_path, sizeof(sock_path));
+	return fd;
+}
+
+HP_EXPORT int hp_listener_start(void)
+{
+	sigset_t all, old;
+	int fd, ret = 0;
+
+	pthread_mutex_lock(&listener_lock);
+	if (listen_fd >= 0 && listen_pid == getpid())
+		goto unlock;
+	fd = open_socket();
+	if (fd < 0) {
+		ret = fd;
+		goto unlock;
+	}
+	/* The listener must never take the engine's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ret = -pthread_create(&listener, NULL, listener_main, (void *)(intptr_t)fd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		close(fd);
+		unlink(sock_path);
+		goto unlock;
+	}
+	listen_fd = fd;
+	listen_pid = getpid();
+unlock:
+	pthread_mutex_unlock(&listener_lock);
+	return ret;
+}
+
+HP_EXPORT void hp_listener_stop(void)
+{
+	pthread_mutex_lock(&listener_lock);
+	if (listen_fd >= 0 && listen_pid == getpid()) {
+		unlink(sock_path);
+		shutdown(listen_fd, SHUT_RDWR);
+		pthread_join(listener, NULL);
+		close(listen_fd);
+	}
+	listen_fd = -1;
+	pthread_mutex_unlock(&listener_lock);
+}
+
+/* In a forked child the listener thread does not exist: the child gets
+ * its own socket (its own pid) and the parent's stays the parent's. */
+static void atfork_child(void)
+{
+	pthread_mutex_init(&listener_lock, NULL);
+	hp_patch_atfork_child();
+	hp_sync_init();
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		listen_fd = -1;
+		hp_listener_start();
+	}
+}
+
+__attribute__((destructor)) static void remove_socket(void)
+{
+	if (listen_fd >= 0 && listen_pid == getpid())
+		unlink(sock_path);
+}
+
+__attribute__((constructor)) static void hp_runtime_init(void)
+{
+	const char *no = getenv("HOTPATCH_NO_LISTEN"), *delay;
+
+	hp_sync_init();
+	delay = getenv("HOTPATCH_TEST_APPLY_DELAY_MS");
+	if (delay)
+		hp_test_apply_delay_ms = (unsigned)strtoul(delay, NULL, 10);
+	pthread_atfork(NULL, NULL, atfork_child);
+	if (no && strcmp(no, "0") != 0)
+		return;
+	/* Failing to listen must not stop the engine: the C API still works,
+	 * and status over the socket is simply unavailable. */
+	hp_listener_start();
+}

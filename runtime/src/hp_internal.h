@@ -1,0 +1,124 @@
+/* What the runtime's files share with each other; nothing here is exported. */
+#ifndef HP_INTERNAL_H
+#define HP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotpatch/hotpatch.h"
+#include "hp_package.h"
+
+#define HP_EXPORT __attribute__((visibility("default")))
+#define HP_MAX_SEGMENTS 32
+
+void hp_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- loaded images (hp_image.c) ---- */
+
+struct hp_segment {
+	uint64_t vaddr, memsz; /* link-time address range */
+	uint32_t flags;        /* PF_* */
+};
+
+struct hp_image {
+	uintptr_t bias;  /* dlpi_addr */
+	char name[256];  /* dlpi_name, or "main program" */
+	size_t nseg;
+	struct hp_segment seg[HP_MAX_SEGMENTS];
+};
+
+/* Finds the loaded image whose NT_GNU_BUILD_ID note equals id. */
+int hp_image_by_build_id(const uint8_t *id, size_t len, struct hp_image *out);
+/* Finds the loaded image whose load bias is bias. */
+int hp_image_by_bias(uintptr_t bias, struct hp_image *out);
+/* Whether [off, off+len) lies inside one PT_LOAD having all flags. */
+int hp_image_contains(const struct hp_image *img, uint64_t off, uint64_t len, uint32_t flags);
+
+/* ---- code writing (hp_codewrite.c) ---- */
+
+/* Pages made writable during one operation, with their original protection. */
+struct hp_cw {
+	struct hp_cw_page {
+		uintptr_t addr;
+		int prot;
+	} *pages;
+	size_t n, cap;
+	char *maps; /* /proc/self/maps snapshot */
+};
+
+/* Makes [addr, addr+len) writable, keeping every other permission (code
+ * stays executable). Returns -HP_EWX when the kernel refuses W+X. */
+int hp_cw_prepare(struct hp_cw *cw, uintptr_t addr, size_t len, char *err, size_t errlen);
+/* Restores every page's protection and frees cw's memory. */
+void hp_cw_finish(struct hp_cw *cw);
+
+/* Code is a 0-byte object to the compiler: launder the address so reads and
+ * writes are not reordered or folded. */
+static inline volatile uint8_t *hp_code_ptr(uintptr_t a)
+{
+	__asm__ volatile("" : "+r"(a));
+	return (volatile uint8_t *)a;
+}
+
+static inline void hp_store8(uintptr_t a, uint64_t v)
+{
+	__atomic_store_n((volatile uint64_t *)hp_code_ptr(a), v, __ATOMIC_SEQ_CST);
+}
+
+static inline void hp_store2(uintptr_t a, uint16_t v)
+{
+	__atomic_store_n((volatile uint16_t *)hp_code_ptr(a), v, __ATOMIC_SEQ_CST);
+}
+
+static inline uint64_t hp_load8(uintptr_t a)
+{
+	return __atomic_load_n((volatile uint64_t *)hp_code_ptr(a), __ATOMIC_SEQ_CST);
+}
+
+static inline uint16_t hp_load2(uintptr_t a)
+{
+	return __atomic_load_n((volatile uint16_t *)hp_code_ptr(a), __ATOMIC_SEQ_CST);
+}
+
+/* Registers for core serialisation (idempotent; call again after fork). */
+void hp_sync_init(void);
+/* Serialises every core running this process (membarrier SYNC_CORE, or a
+ * TLB-shootdown fallback). */
+void hp_sync_cores(void);
+/* "membarrier-sync-core" or "mprotect-ipi", for status. */
+const char *hp_sync_mode(void);
+
+/* ---- trampolines (hp_tramp.c) ---- */
+
+/* A trampoline `jmp *slot(%rip)` reachable with rel32 from both lo and hi.
+ * *slot is its 8-byte target, writable without mprotect. */
+int hp_tramp_alloc(uintptr_t lo, uintptr_t hi, uintptr_t *jmp, uintptr_t *slot, char *err,
+		   size_t errlen);
+/* Returns a trampoline that no thread has ever been sent to. */
+void hp_tramp_free(uintptr_t jmp);
+/* Trampolines in use, for status. */
+size_t hp_tramp_in_use(void);
+
+/* ---- operation exclusion and rendering (hp_patch.c) ---- */
+
+/* One apply/revert at a time: returns 0, or -EBUSY. */
+int hp_op_begin(void);
+void hp_op_end(void);
+/* Apply/revert without taking the operation flag (the listener holds it). */
+int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char *err,
+		    size_t errlen);
+int hp_revert_locked(const char *patch, unsigned *id, char *err, size_t errlen);
+/* Renders list (status=0) or status (status=1) as text or JSON into a
+ * malloc'ed string. */
+int hp_render(int status, int json, char **out);
+/* Resets locks in a forked child. */
+void hp_patch_atfork_child(void);
+/* Test hook: milliseconds each apply sleeps after verifying (from
+ * HOTPATCH_TEST_APPLY_DELAY_MS), to make a concurrent apply observable. */
+extern unsigned hp_test_apply_delay_ms;
+
+/* ---- control listener (hp_control.c) ---- */
+const char *hp_listener_path(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* Control-socket messages between the hotpatch CLI and the runtime.
+ * Both ends are built from this tree, but the CLI may meet an engine
+ * running an older runtime, so requests carry a magic and a version.
+ *
+ * Request: struct hp_wire_req; an apply carries the package as one
+ * SCM_RIGHTS file descriptor in the same message. Reply: struct
+ * hp_wire_resp then len bytes of text (the result, or a one-line reason
+ * when status is negative). */
+#ifndef HP_WIRE_H
+#define HP_WIRE_H
+
+#include <stdint.h>
+
+#define HP_WIRE_MAGIC 0x43575048u /* "HPWC" */
+#define HP_WIRE_VERSION 1
+#define HP_WIRE_ARG_MAX 256
+#define HP_WIRE_TEXT_MAX (1u << 20)
+
+enum hp_wire_op {
+	HP_OP_APPLY = 1,
+	HP_OP_REVERT = 2,
+	HP_OP_LIST = 3,
+	HP_OP_STATUS = 4,
+};
+
+enum { HP_WIRE_JSON = 1u << 0 };
+
+struct hp_wire_req {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t op;    /* enum hp_wire_op */
+	uint32_t flags; /* HP_WIRE_* */
+	uint32_t reserved;
+	char arg[HP_WIRE_ARG_MAX]; /* revert: patch id or name; NUL-terminated */
+};
+
+struct hp_wire_resp {
+	uint32_t magic;
+	int32_t status; /* 0 or a negative error code */
+	uint32_t len;   /* bytes of text that follow */
+	uint32_t reserved;
+};
+
+#endif
