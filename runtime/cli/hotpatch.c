@@ -35,12 +35,16 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 success, 1 failure (reason on stderr), 2 usage error.\n";
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("hotpatch: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputs("\nTry 'hotpatch --help'.\n", stderr);
 	return EXIT_USAGE;
 }
