@@ -1,0 +1,358 @@
+// The two module passes: pipeline start (pin, snapshot) and end (padding,
+// metadata). See hp_llvm.h.
+#include "hp_llvm.h"
+
+#include "hp_cmdline.h"
+#include "hp_md_writer.h"
+#include "hp_metadata_format.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/IR/Mangler.h"
+#include "llvm/Support/Alignment.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+#ifndef HP_PLUGIN_VERSION
+#define HP_PLUGIN_VERSION "0.0.0"
+#endif
+
+extern "C" char **environ;
+
+using namespace llvm;
+
+namespace hp {
+
+static const unsigned PrefixBytes = 8; // padding before the entry
+static const unsigned EntryBytes = 2;  // one 2-byte NOP (66 90) at it
+static const unsigned FunctionAlign = 16;
+
+void reportError(LLVMContext &Ctx, const Twine &Msg)
+{
+	Ctx.emitError("hotpatch-llvm.so: " + Msg);
+}
+
+bool isEmittedFunction(const Function &F)
+{
+	return !F.isDeclaration() && !F.hasAvailableExternallyLinkage() && !F.isIntrinsic();
+}
+
+bool isRecordedVariable(const GlobalVariable &GV)
+{
+	return !GV.isDeclaration() && !GV.hasPrivateLinkage() &&
+	       !GV.hasAvailableExternallyLinkage() && !GV.getName().starts_with("llvm.") &&
+	       !GV.getName().starts_with("__hp_proxy.");
+}
+
+// Only HOTPATCH_PATCH_SPEC is defined; a misspelt HOTPATCH_PLUGIN_* or
+// HOTPATCH_PATCH_* variable is an error rather than silently ignored.
+static bool readEnvironment(LLVMContext &Ctx, ModuleState &S)
+{
+	char msg[512];
+
+	for (char **E = environ; E && *E; E++) {
+		StringRef Var = StringRef(*E).split('=').first;
+		if ((Var.starts_with("HOTPATCH_PLUGIN_") || Var.starts_with("HOTPATCH_PATCH_")) &&
+		    Var != "HOTPATCH_PATCH_SPEC") {
+			reportError(Ctx, "unknown option '" + Var + "' in the environment (the plugin "
+					 "knows only HOTPATCH_PATCH_SPEC)");
+			return false;
+		}
+	}
+	const char *Path = getenv("HOTPATCH_PATCH_SPEC");
+	if (!Path)
+		return true;
+	S.SpecPath = Path;
+	if (hp_patch_spec_load(&S.Spec, Path, msg, sizeof(msg))) {
+		reportError(Ctx, msg);
+		return false;
+	}
+	S.PatchMode = true;
+	return true;
+}
+
+// Keep every name as the source wrote it: a global in llvm.compiler.used
+// counts as address-taken, so the optimiser neither changes a function's
+// signature or calling convention (dead-argument elimination, fastcc) nor
+// splits a global into scalars (hist[4] -> hist.0).
+void startModule(Module &M, ModuleState &S)
+{
+	std::vector<GlobalValue *> Pin;
+
+	if (!readEnvironment(M.getContext(), S)) {
+		S.Failed = true;
+		return;
+	}
+	for (Function &F : M) {
+		if (!isEmittedFunction(F))
+			continue;
+		Pin.push_back(&F);
+		std::set<const Function *> Funcs;
+		std::set<const GlobalVariable *> Vars;
+		collectRefs(F, Funcs, Vars);
+		std::vector<std::string> &Refs = S.StartRefs[F.getName()];
+		for (const Function *Callee : Funcs)
+			if (!Callee->isIntrinsic())
+				Refs.push_back(Callee->getName().str());
+	}
+	for (GlobalVariable &GV : M.globals())
+		if (isRecordedVariable(GV))
+			Pin.push_back(&GV);
+	appendToCompilerUsed(M, Pin);
+}
+
+// Functions whose code may be part of F's body: every function F
+// referenced at pipeline start and no longer references, and what those
+// referenced in turn (their code came along), plus what the inliner
+// reported. A call that vanished for another reason (dead code) counts
+// too: a superset is safe, a missing function is a wrong patch.
+static std::vector<std::string> inlinedInto(const Function &F, const ModuleState &S,
+					    const std::set<const Function *> &EndFuncs)
+{
+	std::set<std::string> End, Result;
+	std::vector<std::string> Work;
+
+	for (const Function *G : EndFuncs)
+		End.insert(G->getName().str());
+	auto Start = [&](StringRef Name) -> const std::vector<std::string> * {
+		auto It = S.StartRefs.find(Name);
+		if (It == S.StartRefs.end()) // a clone: it started as its origin
+			It = S.StartRefs.find(Name.split('.').first);
+		return It == S.StartRefs.end() ? nullptr : &It->second;
+	};
+	if (auto *Refs = Start(F.getName()))
+		Work = *Refs;
+	for (const auto &Edge : S.Inlined)
+		if (Edge.first == F.getName())
+			Work.push_back(Edge.second);
+	while (!Work.empty()) {
+		std::string G = Work.back();
+		Work.pop_back();
+		bool Reported = S.Inlined.count({ F.getName().str(), G });
+		if (G == F.getName() || Result.count(G) || !S.StartRefs.count(G) ||
+		    (End.count(G) && !Reported))
+			continue;
+		Result.insert(G);
+		if (auto *Refs = Start(G))
+			Work.insert(Work.end(), Refs->begin(), Refs->end());
+		for (const auto &Edge : S.Inlined)
+			if (Edge.first == G)
+				Work.push_back(Edge.second);
+	}
+	return std::vector<std::string>(Result.begin(), Result.end());
+}
+
+static std::string asmName(const GlobalValue &GV)
+{
+	SmallString<128> Buf;
+	Mangler().getNameWithPrefix(Buf, &GV, false);
+	return Buf.str().str();
+}
+
+static bool cfProtectionBranch(const Module &M)
+{
+	auto *Flag = mdconst::extract_or_null<ConstantInt>(M.getModuleFlag("cf-protection-branch"));
+	return Flag && !Flag->isZero();
+}
+
+// Storage for the strings the C descriptors point to.
+struct FuncRecord {
+	std::string Name, Asm, Origin, Reason;
+	std::vector<std::string> Inlined, Calls, Vars;
+	std::vector<const char *> InlinedP, CallsP, VarsP;
+	uint64_t Hash = 0;
+	uint32_t Flags = 0, EntryOffset = 0;
+};
+
+struct VarRecord {
+	std::string Name, Asm, Owner, SourceName;
+	uint64_t Size = 0, InitHash = 0;
+	uint32_t Flags = 0;
+};
+
+// Padding and atomic entry: 8 one-byte NOPs before the symbol (aligned so
+// they form one quadword: the prefix starts 16-aligned, the entry is at
+// 8 mod 16) and one 2-byte NOP at the entry (after endbr64 when
+// -fcf-protection=branch). Returns the reason when it cannot.
+static const char *makePatchable(Function &F)
+{
+	if (F.hasFnAttribute(Attribute::Naked))
+		return "naked";
+	if (F.hasFnAttribute("patchable-function-entry") ||
+	    F.hasFnAttribute("patchable-function-prefix"))
+		return "patchable_function_entry set by the source";
+	if (F.hasFnAttribute("function-instrument") || F.hasFnAttribute("xray-instruction-threshold"))
+		return "xray instrumentation";
+	F.addFnAttr("patchable-function-prefix", std::to_string(PrefixBytes));
+	F.addFnAttr("patchable-function-entry", std::to_string(EntryBytes));
+	if (!F.getAlign() || F.getAlign()->value() < FunctionAlign)
+		F.setAlignment(Align(FunctionAlign));
+	return nullptr;
+}
+
+static void describeFunction(Function &F, const ModuleState &S, bool Endbr, FuncRecord &R)
+{
+	std::set<const Function *> Funcs;
+	std::set<const GlobalVariable *> Vars;
+
+	R.Name = F.getName().str();
+	R.Asm = asmName(F);
+	R.Hash = hashFunction(F);
+	collectRefs(F, Funcs, Vars);
+	R.Inlined = inlinedInto(F, S, Funcs);
+	for (const Function *G : Funcs)
+		if (!G->isIntrinsic())
+			R.Calls.push_back(G->getName().str());
+	for (const GlobalVariable *V : Vars)
+		R.Vars.push_back(V->getName().str());
+
+	if (!F.hasLocalLinkage())
+		R.Flags |= HP_MD_FUNC_EXTERNAL;
+	if (F.hasWeakLinkage() || F.hasLinkOnceLinkage() || F.hasExternalWeakLinkage())
+		R.Flags |= HP_MD_FUNC_WEAK;
+	if (F.isVarArg())
+		R.Flags |= HP_MD_FUNC_VARIADIC;
+	if (F.hasAddressTaken(nullptr, false, true, true, false, false))
+		R.Flags |= HP_MD_FUNC_ADDRESS_TAKEN;
+	StringRef Origin = F.getName().split('.').first;
+	if (Origin != F.getName() && !Origin.empty()) {
+		R.Flags |= HP_MD_FUNC_CLONE;
+		R.Origin = Origin.str();
+	}
+	if (const char *Reason = makePatchable(F)) {
+		R.Reason = Reason;
+		return;
+	}
+	R.Flags |= HP_MD_FUNC_PATCHABLE;
+	// X86IndirectBranchTracking gives endbr64 to every function that is
+	// not local and unreferenced; ours are all in llvm.compiler.used.
+	if (Endbr && !F.doesNoCfCheck()) {
+		R.Flags |= HP_MD_FUNC_ENDBR;
+		R.EntryOffset = 4;
+	}
+}
+
+static void describeVariable(const GlobalVariable &GV, const Module &M, VarRecord &R)
+{
+	R.Name = GV.getName().str();
+	R.Asm = asmName(GV);
+	R.Size = M.getDataLayout().getTypeAllocSize(GV.getValueType());
+	R.InitHash = hashInitializer(GV);
+	if (!GV.hasLocalLinkage())
+		R.Flags |= HP_MD_VAR_EXTERNAL;
+	if (GV.hasWeakLinkage() || GV.hasLinkOnceLinkage() || GV.hasCommonLinkage())
+		R.Flags |= HP_MD_VAR_WEAK;
+	if (GV.isThreadLocal())
+		R.Flags |= HP_MD_VAR_TLS;
+	if (GV.isConstant())
+		R.Flags |= HP_MD_VAR_CONST;
+	// clang names a static local "function.variable"; C identifiers
+	// have no dots, so a dotted internal name whose prefix is a
+	// function of this TU is one.
+	auto [Owner, Rest] = GV.getName().split('.');
+	const Function *F = M.getFunction(Owner);
+	if (GV.hasLocalLinkage() && !Rest.empty() && F && !F->isDeclaration()) {
+		R.Flags |= HP_MD_VAR_STATIC_LOCAL;
+		R.Owner = Owner.str();
+		R.SourceName = Rest.split('.').first.str();
+	} else {
+		R.SourceName = R.Name;
+	}
+}
+
+static std::vector<const char *> cstrs(const std::vector<std::string> &V)
+{
+	std::vector<const char *> P;
+	for (const std::string &S : V)
+		P.push_back(S.c_str());
+	return P;
+}
+
+static void emitRecord(Module &M, ModuleState &S, std::vector<FuncRecord> &Funcs,
+		       std::vector<VarRecord> &Vars)
+{
+	std::vector<hp_md_func_desc> FD;
+	std::vector<hp_md_var_desc> VD;
+	hp_cmdline Cmd = {};
+	char Cwd[4096];
+	char *Text = nullptr;
+
+	for (FuncRecord &R : Funcs) {
+		R.InlinedP = cstrs(R.Inlined);
+		R.CallsP = cstrs(R.Calls);
+		R.VarsP = cstrs(R.Vars);
+		FD.push_back({ R.Name.c_str(), R.Asm.empty() ? nullptr : R.Asm.c_str(), R.Hash,
+			       R.Flags, R.EntryOffset, R.Origin.empty() ? nullptr : R.Origin.c_str(),
+			       R.Reason.empty() ? nullptr : R.Reason.c_str(), R.InlinedP.data(),
+			       R.InlinedP.size(), R.CallsP.data(), R.CallsP.size(),
+			       R.VarsP.data(), R.VarsP.size() });
+	}
+	for (VarRecord &R : Vars)
+		VD.push_back({ R.Name.c_str(), R.Asm.empty() ? nullptr : R.Asm.c_str(), R.Size,
+			       R.InitHash, R.Flags, R.Owner.empty() ? nullptr : R.Owner.c_str(),
+			       R.SourceName.c_str() });
+
+	std::string Source = M.getSourceFileName();
+	hp_cmdline_driver(&Cmd, Source.c_str());
+	const char *Output = hp_cmdline_output(&Cmd);
+	hp_md_tu_desc TU = {};
+	TU.compiler = HP_MD_COMPILER_CLANG;
+	if (S.PatchMode)
+		TU.flags |= HP_MD_TU_PATCH_MODE;
+	if (M.getPICLevel() != PICLevel::NotPIC)
+		TU.flags |= HP_MD_TU_PIC;
+	if (cfProtectionBranch(M))
+		TU.flags |= HP_MD_TU_CF_PROTECTION;
+	TU.source = Source.c_str();
+	TU.cwd = getcwd(Cwd, sizeof(Cwd)) ? Cwd : "";
+	TU.argc = Cmd.argc;
+	TU.argv = Cmd.argv;
+	TU.output = Output;
+	TU.compiler_version = "clang " LLVM_VERSION_STRING;
+	TU.plugin_version = "hotpatch " HP_PLUGIN_VERSION;
+
+	int Err = hp_md_asm_encode(&TU, FD.data(), FD.size(), VD.data(), VD.size(), &Text);
+	hp_cmdline_release(&Cmd);
+	if (Err) {
+		reportError(M.getContext(), Twine("cannot encode the .hotpatch record: ") +
+						    strerror(-Err));
+		return;
+	}
+	M.appendModuleInlineAsm(Text);
+	free(Text);
+}
+
+void finishModule(Module &M, ModuleState &S)
+{
+	std::vector<FuncRecord> Funcs;
+	std::vector<VarRecord> Vars;
+	std::vector<GlobalValue *> Pin;
+	bool Endbr = cfProtectionBranch(M);
+
+	if (S.Failed)
+		return;
+	if (S.PatchMode && !applyPatchSpec(M, S))
+		return;
+	for (Function &F : M) {
+		if (!isEmittedFunction(F))
+			continue;
+		Funcs.emplace_back();
+		describeFunction(F, S, Endbr, Funcs.back());
+		Pin.push_back(&F);
+	}
+	for (GlobalVariable &GV : M.globals()) {
+		if (!isRecordedVariable(GV))
+			continue;
+		Vars.emplace_back();
+		describeVariable(GV, M, Vars.back());
+		Pin.push_back(&GV);
+	}
+	// ".quad sym" in module asm needs sym to reach the object.
+	appendToCompilerUsed(M, Pin);
+	emitRecord(M, S, Funcs, Vars);
+}
+
+} // namespace hp
