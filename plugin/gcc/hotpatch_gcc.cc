@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-int plugin_is_GPL_compatible;
+__attribute__((visibility("default"))) int plugin_is_GPL_compatible;
 
 struct hp_gcc_options hp_gcc_opts;
 
@@ -128,6 +128,7 @@ static void hp_gcc_register_pass(const struct plugin_name_args *info, opt_pass *
 	register_callback(info->base_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &rp);
 }
 
+__attribute__((visibility("default")))
 int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *version)
 {
 	if (!plugin_default_version_check(version, &gcc_version)) {

@@ -54,8 +54,6 @@ const char *hp_gcc_symbol_name(tree decl);
 /* The record of the function being compiled, NULL if none. */
 struct hp_gcc_func *hp_gcc_current_func(tree decl);
 struct hp_gcc_func *hp_gcc_new_func(tree decl);
-size_t hp_gcc_func_count(void);
-struct hp_gcc_func *hp_gcc_func_at(size_t i);
 
 /* hp_gcc_body.cc: the GIMPLE pass (hash, inline graph, references). */
 opt_pass *hp_gcc_make_body_pass(gcc::context *ctxt);

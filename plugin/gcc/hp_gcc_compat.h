@@ -32,6 +32,7 @@
 #include "memmodel.h"
 #include "emit-rtl.h"
 #include "insn-codes.h"
+#include "insn-config.h"
 #include "recog.h"
 #include "output.h"
 #include "target.h"

@@ -219,7 +219,9 @@ static void hp_emit_text(struct hp_buf *out, const unsigned char *rec, size_t si
 {
 	size_t pos = 0, r = 0;
 
-	hp_buf_printf(out, "\t.pushsection " HP_MD_SECTION ",\"\",@progbits\n"
+	/* "R" (SHF_GNU_RETAIN): ld --gc-sections drops a non-allocated
+	 * section that has relocations unless it is retained. */
+	hp_buf_printf(out, "\t.pushsection " HP_MD_SECTION ",\"R\",@progbits\n"
 			   "\t.balign %d\n", HP_MD_ALIGN);
 	while (pos < size) {
 		size_t end = r < nrelocs ? relocs[r].offset : size;

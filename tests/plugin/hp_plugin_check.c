@@ -161,7 +161,7 @@ static int check_function(struct elf_file *f, const struct hp_md_record *rec,
 		printf("FAIL %s: entry 0x%" PRIx64 " is not 8 mod 16\n", name, fn->address);
 		bad = 1;
 	}
-	if (read_vaddr(f, fn->address - 8, b, 16)) {
+	if (fn->entry_offset > 4 || read_vaddr(f, fn->address - 8, b, 10 + fn->entry_offset)) {
 		printf("FAIL %s: cannot read its code\n", name);
 		return 1;
 	}
@@ -178,8 +178,7 @@ static int check_function(struct elf_file *f, const struct hp_md_record *rec,
 		printf("FAIL %s: ENDBR recorded but no endbr64 at the entry\n", name);
 		bad = 1;
 	}
-	if (fn->entry_offset <= 4 && (b[8 + fn->entry_offset] != 0x66 ||
-				      b[9 + fn->entry_offset] != 0x90)) {
+	if (b[8 + fn->entry_offset] != 0x66 || b[9 + fn->entry_offset] != 0x90) {
 		printf("FAIL %s: no 66 90 at entry+%u\n", name, fn->entry_offset);
 		bad = 1;
 	}
