@@ -1,0 +1,214 @@
+/* Patch-mode recompilation: the recorded driver command, with the output
+ * redirected, dependency-file options dropped (they would overwrite the
+ * user's build tree) and -fPIC added (the patch is a shared object). */
+#define _GNU_SOURCE
+#include "recompile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../plugin/metadata/hp_metadata_format.h"
+
+static bool defined_in_old_symtab(const struct mp_program *old, const char *name, int type)
+{
+	for (size_t i = 0; i < old->elf.nsyms; i++) {
+		const struct mp_sym *s = &old->elf.syms[i];
+		if (s->shndx && s->bind != 0 /* STB_LOCAL */ && !strcmp(s->name, name) &&
+		    (s->type == type || (type == 1 && s->type == 6)))
+			return true;
+	}
+	return false;
+}
+
+static void spec_ref_func(FILE *f, const struct mp_program *old, const struct mp_program *new,
+			  const struct mp_tu *tu, const char *name)
+{
+	const struct mp_func *g = mp_find_func(new, name, tu);
+	if (g ? g->twin && !(g->tu == tu && g->in_p) : defined_in_old_symtab(old, name, 2))
+		fprintf(f, "old-func %s\n", name);
+}
+
+static void spec_ref_var(FILE *f, const struct mp_program *old, const struct mp_program *new,
+			 const struct mp_tu *tu, const char *name)
+{
+	const struct mp_var *v = mp_find_var(new, name, tu);
+	if (v ? v->twin != NULL : defined_in_old_symtab(old, name, 1))
+		fprintf(f, "old-var %s\n", name);
+}
+
+int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
+		  const struct mp_tu *tu, const char *spec_path, struct mp_diag *d)
+{
+	FILE *f = fopen(spec_path, "w");
+	if (!f)
+		return mp_fail(d, errno, "cannot write '%s': %s", spec_path, strerror(errno));
+	fprintf(f, "# mkpatch patch spec for %s\n", tu->source);
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		const struct mp_func *g = &new->funcs[i];
+		if (g->tu != tu)
+			continue;
+		if (g->in_p && g->twin)
+			fprintf(f, "keep %s\n", g->name);
+		else if (g->twin)
+			fprintf(f, "old-func %s\n", g->name);
+		if (!g->in_p)
+			continue; /* dropped: its references do not matter */
+		for (uint32_t k = 0; k < g->ncalls; k++)
+			spec_ref_func(f, old, new, tu, g->calls[k]);
+		for (uint32_t k = 0; k < g->nvars; k++)
+			spec_ref_var(f, old, new, tu, g->vars[k]);
+	}
+	for (uint32_t i = 0; i < new->nvars; i++) {
+		const struct mp_var *v = &new->vars[i];
+		if (v->tu == tu && v->twin)
+			fprintf(f, "old-var %s\n", v->name);
+	}
+	if (fclose(f))
+		return mp_fail(d, EIO, "cannot write '%s'", spec_path);
+	return 0;
+}
+
+static void log_command(FILE *log, const char *const *argv, const char *cwd, const char *env)
+{
+	if (!log)
+		return;
+	fprintf(log, "mkpatch: (cd %s &&%s%s", cwd, env ? " " : "", env ? env : "");
+	for (size_t i = 0; argv[i]; i++)
+		fprintf(log, " %s", argv[i]);
+	fputs(")\n", log);
+}
+
+int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log,
+	   struct mp_diag *d)
+{
+	log_command(log, argv, cwd, env);
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC))
+		return mp_fail(d, errno, "pipe: %s", strerror(errno));
+	if (log)
+		fflush(log);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return mp_fail(d, errno, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		int e = 0;
+		if (cwd && chdir(cwd))
+			e = errno;
+		if (!e && env)
+			putenv((char *)env);
+		if (!e) {
+			execvp(argv[0], (char *const *)argv);
+			e = errno;
+		}
+		if (write(pipefd[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	int child_errno = 0;
+	ssize_t n = read(pipefd[0], &child_errno, sizeof(child_errno));
+	close(pipefd[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return mp_fail(d, errno, "waitpid: %s", strerror(errno));
+	if (n == sizeof(child_errno))
+		return mp_fail(d, child_errno, "cannot run '%s' in '%s': %s", argv[0],
+			       cwd ? cwd : ".", strerror(child_errno));
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static bool is_dep_option_with_arg(const char *a)
+{
+	return !strcmp(a, "-MF") || !strcmp(a, "-MT") || !strcmp(a, "-MQ");
+}
+
+/* The recorded argv with -o/-M* dropped and -fPIC, -c, -o obj added. */
+static const char **patch_argv(const struct mp_tu *tu, const char *obj)
+{
+	const char **v = calloc((size_t)tu->argc + 6, sizeof(*v));
+	if (!v)
+		return NULL;
+	size_t n = 0;
+	bool has_c = false;
+	for (uint32_t i = 0; i < tu->argc; i++) {
+		const char *a = tu->argv[i];
+		if (i > 0 && (!strcmp(a, "-o") || is_dep_option_with_arg(a))) {
+			i++;
+			continue;
+		}
+		if (i > 0 && ((!strncmp(a, "-o", 2) && a[2]) || !strcmp(a, "-MD") ||
+			      !strcmp(a, "-MMD") || !strncmp(a, "-MF", 3) || !strncmp(a, "-Wp,-M", 6)))
+			continue;
+		has_c |= !strcmp(a, "-c");
+		v[n++] = a;
+	}
+	if (!has_c)
+		v[n++] = "-c";
+	v[n++] = "-fPIC";
+	v[n++] = "-o";
+	v[n++] = obj;
+	v[n] = NULL;
+	return v;
+}
+
+static bool file_in(const char *dir, const char *path)
+{
+	char *full;
+	if (path[0] == '/' || !*dir)
+		return access(path, R_OK) == 0;
+	if (asprintf(&full, "%s/%s", dir, path) < 0)
+		return false;
+	bool ok = access(full, R_OK) == 0;
+	free(full);
+	return ok;
+}
+
+int mp_recompile(const struct mp_tu *tu, const char *spec_path, const char *obj_path, FILE *log,
+		 struct mp_diag *d)
+{
+	if (!tu->argc)
+		return mp_fail(d, MP_ERECOMPILE, "no compile command recorded for '%s'", tu->source);
+	if (*tu->cwd && access(tu->cwd, X_OK))
+		return mp_fail(d, MP_ERECOMPILE, "cannot recompile '%s': directory '%s' is gone",
+			       tu->source, tu->cwd);
+	if (!file_in(tu->cwd, tu->source))
+		return mp_fail(d, MP_ERECOMPILE, "cannot recompile: source file '%s' not found (in '%s')",
+			       tu->source, tu->cwd);
+	const char **argv = patch_argv(tu, obj_path);
+	char *env = NULL;
+	if (!argv || asprintf(&env, "HOTPATCH_PATCH_SPEC=%s", spec_path) < 0) {
+		free(argv);
+		return mp_fail(d, ENOMEM, "out of memory");
+	}
+	unlink(obj_path);
+	int rc = mp_run(argv, *tu->cwd ? tu->cwd : NULL, env, log, d);
+	free(argv);
+	free(env);
+	if (rc < 0) {
+		if (rc == -ENOENT)
+			return mp_fail(d, MP_ERECOMPILE, "cannot recompile '%s': compiler '%s' not found",
+				       tu->source, tu->argv[0]);
+		return rc == -ENOMEM ? rc : -MP_ERECOMPILE;
+	}
+	if (rc)
+		return mp_fail(d, MP_ERECOMPILE, "recompiling '%s' in patch mode failed (exit %d)",
+			       tu->source, rc);
+	struct stat st;
+	if (stat(obj_path, &st) || st.st_size == 0)
+		return mp_fail(d, MP_ERECOMPILE,
+			       "recompiling '%s': '%s' exited 0 but wrote no object (a pass-plugin "
+			       "option problem?)",
+			       tu->source, tu->argv[0]);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* Recompiling one translation unit in patch mode (docs/patch-mode.md). */
+#ifndef MP_RECOMPILE_H
+#define MP_RECOMPILE_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+/* Writes the patch spec of NEW's tu to spec_path: keep = P's functions
+ * defined there, old-func/old-var = every symbol that exists in OLD and
+ * that the TU defines or references. */
+int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
+		  const struct mp_tu *tu, const char *spec_path, struct mp_diag *d);
+
+/* Re-runs tu's recorded compile command in its recorded directory with
+ * -fPIC, -o obj_path and HOTPATCH_PATCH_SPEC=spec_path, and checks that the
+ * object exists afterwards. log: where to echo the command, or NULL. */
+int mp_recompile(const struct mp_tu *tu, const char *spec_path, const char *obj_path, FILE *log,
+		 struct mp_diag *d);
+
+/* Runs argv (argv[0] looked up in PATH) in cwd with one extra environment
+ * variable (env may be NULL). Returns the exit status (0..255), or a
+ * negative errno when it could not be started (message in d). */
+int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log,
+	   struct mp_diag *d);
+
+#endif
