@@ -17,11 +17,16 @@ struct hp_gcc_options hp_gcc_opts;
 static struct plugin_info hp_gcc_info = {
 	"0.1.0",
 	"hotpatch base mode: padded atomic entries and .hotpatch metadata.\n"
-	"Keys: -fplugin-arg-" HP_GCC_PLUGIN_NAME "-dump (print each record to stderr)",
+	"GCC 12 cuts -fplugin-arg-NAME-KEY at the first '-', so no key reaches a\n"
+	"plugin named hotpatch-gcc; HOTPATCH_GCC_DUMP=1 prints each record to stderr.",
 };
 
 /* Keys this plugin accepts; anything else is an error, so a typo is never
- * silently a different build. */
+ * silently a different build. GCC 12 takes the plugin name in
+ * -fplugin-arg-NAME-KEY up to the first '-', so under its installed name
+ * hotpatch-gcc.so the plugin is never handed a key at all: GCC itself
+ * rejects -fplugin-arg-hotpatch-gcc-* ("plugin hotpatch should be specified
+ * before ..."). The check stays for a copy loaded under another name. */
 static const struct {
 	const char *key;
 	bool takes_value;
@@ -139,6 +144,8 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 	}
 	if (!hp_gcc_parse_args(info) || !hp_gcc_check_target())
 		return 1;
+	if (getenv("HOTPATCH_GCC_DUMP") && strcmp(getenv("HOTPATCH_GCC_DUMP"), "0"))
+		hp_gcc_opts.dump = true;
 
 	hp_gcc_disable_ipa();
 	hp_gcc_entry_setup();

@@ -40,7 +40,7 @@ struct hp_gcc_func {
 };
 
 struct hp_gcc_options {
-	bool dump; /* -fplugin-arg-hotpatch-gcc-dump: print records to stderr */
+	bool dump; /* HOTPATCH_GCC_DUMP=1: print every record to stderr */
 };
 
 extern struct hp_gcc_options hp_gcc_opts;

@@ -62,7 +62,7 @@ static const char *hp_gcc_unpatchable_reason(function *fun)
 	return NULL;
 }
 
-static void hp_gcc_insert_entry_nop(struct hp_gcc_func *f)
+static void hp_gcc_insert_entry_nop(function *fun, struct hp_gcc_func *f)
 {
 	rtx_insn *insn;
 	rtx nop;
@@ -71,9 +71,10 @@ static void hp_gcc_insert_entry_nop(struct hp_gcc_func *f)
 		if (INSN_P(insn) || LABEL_P(insn))
 			break;
 	/* Basic asm, so the assembler emits exactly these bytes: 66 90 is
-	 * "xchg %ax,%ax", the 2-byte NOP. */
+	 * "xchg %ax,%ax", the 2-byte NOP. final dereferences the asm's file
+	 * name, so it needs a real location (it only becomes a comment). */
 	nop = gen_rtx_ASM_INPUT_loc(VOIDmode, ".byte 0x66, 0x90 /* hotpatch entry */",
-				    UNKNOWN_LOCATION);
+				    DECL_SOURCE_LOCATION(fun->decl));
 	MEM_VOLATILE_P(nop) = 1;
 	if (insn && hp_gcc_is_endbr(insn)) {
 		emit_insn_after(nop, insn);
@@ -100,7 +101,7 @@ static unsigned int hp_gcc_entry_execute(function *fun)
 	 * the entry at 8 mod 16, whatever -falign-functions or -Os says. */
 	if (DECL_ALIGN(fun->decl) < HP_GCC_FUNC_ALIGN_BITS)
 		SET_DECL_ALIGN(fun->decl, HP_GCC_FUNC_ALIGN_BITS);
-	hp_gcc_insert_entry_nop(f);
+	hp_gcc_insert_entry_nop(fun, f);
 	if (crtl->has_bb_partition) {
 		char *cold = concat(f->name, ".cold", NULL);
 
