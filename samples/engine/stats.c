@@ -65,7 +65,7 @@ unsigned long stats_connections(void)
 
 const char *stats_health(void)
 {
-	return peek(&stat_errors) > 0 ? "warm" : "cold";
+	return peek(&stat_requests) > 0 ? "cold" : "warm";
 }
 
 size_t stats_format(char *buf, size_t size, size_t keys)

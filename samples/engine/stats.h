@@ -14,7 +14,8 @@ void stats_conn_closed(void);
 unsigned long stats_requests(void);
 unsigned long stats_errors(void);
 unsigned long stats_connections(void);
-/* "cold" before the server has answered anything, "warm" afterwards. */
+/* "warm" once requests are being counted (the HEALTH request asking
+ * counts itself), "cold" if the request counter reads 0. */
 const char *stats_health(void);
 /* Writes "requests=N errors=N ..." into @buf (NUL-terminated, truncated to
  * @size). @keys is the store's current key count. Returns the length. */

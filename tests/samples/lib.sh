@@ -25,7 +25,11 @@ fail() {
 
 # start_server [hpkv args...]: sets $port and $server_pid.
 start_server() {
-	"$HPKV" --port 0 "$@" >"$work/server.out" 2>"$work/server.err" &
+	# Truncate here, not in the child: a port line left by an earlier
+	# server must not be read before the new one has started.
+	: >"$work/server.out"
+	: >"$work/server.err"
+	"$HPKV" --port 0 "$@" >>"$work/server.out" 2>>"$work/server.err" &
 	server_pid=$!
 	port=
 	for _ in $(seq 100); do
@@ -53,7 +57,7 @@ stop_server() {
 	grep -q '^hpkv: stopped: ' "$work/server.err" || fail "no shutdown summary on stderr"
 }
 
-# expect REPLY -- hpload --send args: one request, one exact reply.
+# send hpload-args...: hpload against the running server.
 send() {
 	"$HPLOAD" --port "$port" "$@"
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Every samples/patches/NN-*/fix.diff still applies to the current engine
+# and compiles warning-free; each probe file is well-formed, the unpatched
+# engine answers its "before" line and a freshly built fixed engine its
+# "fixed" line.
+# Usage: check-patches.sh REPO_ROOT HPLOAD [CC]
+set -euo pipefail
+root=$1 HPLOAD=$2 cc=${3:-${CC:-cc}}
+HPKV=unused
+source "$(dirname "$0")/lib.sh"
+
+warn=(-std=gnu11 -O1 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes
+	-Wmissing-prototypes -Wvla -Wno-unused-parameter -Werror)
+
+build_engine() { # DIR OUT
+	"$cc" "${warn[@]}" "$1"/samples/engine/*.c -o "$2" 2>"$work/cc.err" ||
+		{ cat "$work/cc.err" >&2; return 1; }
+}
+
+probe_field() { # FILE KEY
+	sed -n "s/^$2: //p" "$1"
+}
+
+# probe_reply ENGINE LINE [LINE]: start ENGINE fresh, send the lines on one
+# connection, print the replies, stop it.
+probe_reply() {
+	local engine=$1
+	shift
+	HPKV=$engine
+	start_server --threads 1
+	local -a args=()
+	for line; do args+=(--send "$line"); done
+	send "${args[@]}" || fail "no reply from $engine"
+	stop_server
+}
+
+mkdir -p "$work/base/samples"
+cp -r "$root/samples/engine" "$work/base/samples/"
+build_engine "$work/base" "$work/hpkv-base" || fail "the unpatched engine does not compile"
+
+count=0
+for dir in "$root"/samples/patches/*/; do
+	name=$(basename "$dir")
+	[[ -f $dir/fix.diff && -f $dir/probe && -f $dir/README.md ]] ||
+		fail "$name: needs fix.diff, probe and README.md"
+	tree=$work/$name
+	cp -r "$work/base" "$tree"
+	patch -p1 -s -d "$tree" --dry-run <"$dir/fix.diff" >"$work/patch.out" 2>&1 ||
+		{ cat "$work/patch.out" >&2; fail "$name: fix.diff does not apply"; }
+	patch -p1 -s -d "$tree" <"$dir/fix.diff"
+	build_engine "$tree" "$work/hpkv-$name" || fail "$name: patched engine does not compile"
+
+	for key in send before after fixed expect probe-once; do
+		[[ $(grep -c "^$key: " "$dir/probe") == 1 ]] || fail "$name: probe needs one '$key:' line"
+	done
+	req=$(probe_field "$dir/probe" send)
+	before=$(probe_field "$dir/probe" before)
+	after=$(probe_field "$dir/probe" after)
+	fixed=$(probe_field "$dir/probe" fixed)
+	expect=$(probe_field "$dir/probe" expect)
+	once=$(probe_field "$dir/probe" probe-once)
+	[[ $expect == applied || $expect == refused ]] || fail "$name: expect is '$expect'"
+	[[ $once == yes || $once == no ]] || fail "$name: probe-once is '$once'"
+	[[ $expect == refused || $before != "$fixed" ]] ||
+		fail "$name: the probe does not tell the versions apart"
+
+	got=$(probe_reply "$work/hpkv-base" "$req" "$req")
+	want=$(printf '%s\n' "$before" "$before")
+	# Sent twice to the unpatched engine: a refused patch leaves it as is,
+	# so the second reply is what "after" promises.
+	if [[ $expect == refused || $once == no ]]; then
+		second=$([[ $expect == refused ]] && echo "$after" || echo "$before")
+		want=$(printf '%s\n' "$before" "$second")
+	fi
+	[[ $once == yes && $expect == applied ]] && got=${got%%$'\n'*} want=$before
+	[[ $got == "$want" ]] || fail "$name: unpatched engine answered '${got:0:80}', want '${want:0:80}'"
+	[[ $expect == applied && $once == no && $after != "$fixed" ]] &&
+		fail "$name: after and fixed differ but the probe is not probe-once"
+
+	got=$(probe_reply "$work/hpkv-$name" "$req")
+	[[ $got == "$fixed" ]] || fail "$name: fixed engine answered '${got:0:80}', want '${fixed:0:80}'"
+	echo "ok $name"
+	count=$((count + 1))
+done
+((count > 0)) || fail "no patches found"
+echo "PASS ($count patches)"
