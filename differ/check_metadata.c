@@ -56,6 +56,22 @@ static int check_var(const struct mp_var *n, struct mp_findings *fi)
 	return 0;
 }
 
+/* A proxy slot holds one address, but a thread-local variable has one per
+ * thread: patch code cannot reach the running image's TLS through it. */
+static int check_tls_refs(const struct mp_program *new, const struct mp_func *f,
+			  struct mp_findings *fi)
+{
+	for (uint32_t k = 0; k < f->nvars; k++) {
+		const struct mp_var *v = mp_find_var(new, f->vars[k], f->tu);
+		if (v && v->twin && v->flags & HP_MD_VAR_TLS)
+			return mp_refuse(fi, "function '%s' (%s) uses the existing thread-local "
+					     "variable '%s': patches cannot reach the running "
+					     "threads' TLS",
+					 f->name, f->tu->source, v->name);
+	}
+	return 0;
+}
+
 int mp_check_metadata(const struct mp_program *old, const struct mp_program *new,
 		      struct mp_findings *fi)
 {
@@ -65,6 +81,8 @@ int mp_check_metadata(const struct mp_program *old, const struct mp_program *new
 		const struct mp_func *f = &new->funcs[i];
 		if (f->in_p && f->twin)
 			err = check_target(f, fi);
+		if (!err && f->in_p)
+			err = check_tls_refs(new, f, fi);
 	}
 	for (uint32_t i = 0; !err && i < new->nvars; i++) {
 		const struct mp_var *v = &new->vars[i];

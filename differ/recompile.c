@@ -25,37 +25,51 @@ static bool defined_in_old_symtab(const struct mp_program *old, const char *name
 	return false;
 }
 
-static void spec_ref_func(FILE *f, const struct mp_program *old, const struct mp_program *new,
+/* Each directive once: a name referenced by several kept bodies. */
+struct spec_out {
+	FILE *f;
+	struct mp_map seen;
+};
+
+static void emit_line(struct spec_out *so, const char *kind, const char *name)
+{
+	if (mp_map_get(&so->seen, kind, name))
+		return;
+	mp_map_put(&so->seen, kind, name, (void *)1, NULL);
+	fprintf(so->f, "%s %s\n", kind, name);
+}
+
+static void spec_ref_func(struct spec_out *f, const struct mp_program *old, const struct mp_program *new,
 			  const struct mp_tu *tu, const char *name)
 {
 	const struct mp_func *g = mp_find_func(new, name, tu);
 	if (g ? g->twin && !(g->tu == tu && g->in_p) : defined_in_old_symtab(old, name, 2))
-		fprintf(f, "old-func %s\n", name);
+		emit_line(f, "old-func", name);
 }
 
-static void spec_ref_var(FILE *f, const struct mp_program *old, const struct mp_program *new,
+static void spec_ref_var(struct spec_out *f, const struct mp_program *old, const struct mp_program *new,
 			 const struct mp_tu *tu, const char *name)
 {
 	const struct mp_var *v = mp_find_var(new, name, tu);
 	if (v ? v->twin != NULL : defined_in_old_symtab(old, name, 1))
-		fprintf(f, "old-var %s\n", name);
+		emit_line(f, "old-var", name);
 }
 
 int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
 		  const struct mp_tu *tu, const char *spec_path, struct mp_diag *d)
 {
-	FILE *f = fopen(spec_path, "w");
-	if (!f)
+	struct spec_out so = {.f = fopen(spec_path, "w")}, *f = &so;
+	if (!so.f)
 		return mp_fail(d, errno, "cannot write '%s': %s", spec_path, strerror(errno));
-	fprintf(f, "# mkpatch patch spec for %s\n", tu->source);
+	fprintf(so.f, "# mkpatch patch spec for %s\n", tu->source);
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		const struct mp_func *g = &new->funcs[i];
 		if (g->tu != tu)
 			continue;
 		if (g->in_p && g->twin)
-			fprintf(f, "keep %s\n", g->name);
+			emit_line(f, "keep", g->name);
 		else if (g->twin)
-			fprintf(f, "old-func %s\n", g->name);
+			emit_line(f, "old-func", g->name);
 		if (!g->in_p)
 			continue; /* dropped: its references do not matter */
 		for (uint32_t k = 0; k < g->ncalls; k++)
@@ -66,9 +80,10 @@ int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
 	for (uint32_t i = 0; i < new->nvars; i++) {
 		const struct mp_var *v = &new->vars[i];
 		if (v->tu == tu && v->twin)
-			fprintf(f, "old-var %s\n", v->name);
+			emit_line(f, "old-var", v->name);
 	}
-	if (fclose(f))
+	mp_map_release(&so.seen);
+	if (fclose(so.f))
 		return mp_fail(d, EIO, "cannot write '%s'", spec_path);
 	return 0;
 }

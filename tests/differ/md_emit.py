@@ -9,7 +9,7 @@ record in the format of plugin/metadata/hp_metadata_format.h:
   //@      [calls=a,b] [vars=a,b] [origin=NAME] [entry=N] [addr=0]
   //@ var NAME size=N [init=N] [flags=external,tls,const,static_local]
   //@      [owner=FN] [source_name=NAME]
-  //@ tu [source=PATH] [flags=patch_mode,pic]
+  //@ tu [source=PATH] [cc=COMPILER] [flags=patch_mode,pic]
 
 Function flags default to "patchable"; "nopatch" removes it.
 usage: md_emit.py SOURCE [RECORDED-SOURCE-PATH]
@@ -85,8 +85,11 @@ def main():
 
     source = tu.get("source", recorded)
     obj = os.path.splitext(os.path.basename(source))[0] + ".o"
-    argv = ["clang-19", "-O2", "-c", source, "-o", obj]
-    s(source); s(os.getcwd())
+    # Recorded as compiled where the case's sources live, so mkpatch can
+    # really re-run the command (the compiler is cc=, default clang-19).
+    cwd = os.path.dirname(os.path.abspath(src))
+    argv = [tu.get("cc", "clang-19"), "-O2", "-c", source, "-o", obj]
+    s(source); s(cwd)
     argv_off = len(strtab)
     for a in argv:  # consecutive, even if repeated
         strtab.extend(a.encode() + b"\0")
@@ -127,7 +130,7 @@ def main():
     out.append('\t.ascii "HPMD"')
     out.append("\t.short 1, %d" % HDR)
     hdr = [size, flags(tu.get("flags"), TU_FLAGS), 1, len(frecs), func_off, len(vrecs),
-           var_off, len(refs), ref_off, str_off, len(strtab), s(source), s(os.getcwd()),
+           var_off, len(refs), ref_off, str_off, len(strtab), s(source), s(cwd),
            len(argv), argv_off, s(obj), s("clang 19.1.7"), s("hotpatch-test 0"), 0, 0]
     out.append("\t.long " + ", ".join(str(x) for x in hdr))
     for f, inl, calls, fv in frecs:
