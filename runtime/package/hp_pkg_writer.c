@@ -286,7 +286,7 @@ static int write_whole(struct hp_pkg_builder *b, const char *path, const uint8_t
 int hp_pkg_builder_write(struct hp_pkg_builder *b, const char *so_path, const char *out_path)
 {
 	uint8_t *in = NULL, *out = NULL;
-	size_t in_size, man_off, man_size, str_off, str_size, sh_off, out_size;
+	size_t in_size = 0, man_off, man_size, str_off, str_size, sh_off, out_size;
 	Elf64_Ehdr eh;
 	Elf64_Shdr strsh, mansh;
 	uint64_t off, len;

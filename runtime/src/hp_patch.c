@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,21 +246,89 @@ static const char *build_id_hex(const struct hp_manifest *m, char *buf, size_t l
 	return buf;
 }
 
-static int load_package(int fd, const struct hp_manifest *m, void **dl, struct hp_image *pkg,
-			char *err, size_t errlen)
+/* Packages ever loaded, each with the descriptor its loader name refers to.
+ *
+ * glibc recognises an already loaded object by name before it opens the
+ * file, and when it finds the same file under a new name it adds that
+ * name to the old object. So "/proc/self/fd/N" must never be reused for a
+ * different package while anything is loaded under it: the descriptor
+ * stays open as long as the package is mapped (forever, once applied), and
+ * a package we loaded before is reopened under its original name. */
+struct loaded {
+	void *dl;
+	int fd;
+	struct stat st;
+	struct loaded *next;
+};
+static struct loaded *loaded;
+
+static struct loaded *find_loaded(const struct stat *st)
+{
+	for (struct loaded *l = loaded; l; l = l->next)
+		if (l->st.st_dev == st->st_dev && l->st.st_ino == st->st_ino)
+			return l;
+	return NULL;
+}
+
+/* Remembers a package loaded under a new name after a successful apply. */
+static void keep_loaded(void *dl, int *fd)
+{
+	struct loaded *l;
+
+	if (*fd < 0)
+		return; /* reopened under its old name */
+	l = malloc(sizeof(*l));
+	if (l && fstat(*fd, &l->st) == 0) {
+		l->dl = dl;
+		l->fd = *fd;
+		l->next = loaded;
+		loaded = l;
+	} else {
+		free(l); /* the name leaks with the descriptor: harmless */
+	}
+	*fd = -1;
+}
+
+static int load_package(int fd, const struct hp_manifest *m, void **dl, int *dlfd,
+			struct hp_image *pkg, char *err, size_t errlen)
 {
 	struct link_map *lm;
+	struct loaded *old;
+	struct stat st;
 	char path[64];
+	int ret = -HP_ELOAD;
 
-	/* Through /proc/self/fd the loader opens exactly the file the caller
-	 * handed us, whatever our mount namespace or its path. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (fstat(fd, &st) < 0) {
+		hp_seterr(err, errlen, "cannot stat the package: %s", strerror(errno));
+		return -errno;
+	}
+	old = find_loaded(&st);
+	if (old && (old->st.st_size != st.st_size || old->st.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+		    old->st.st_mtim.tv_nsec != st.st_mtim.tv_nsec)) {
+		hp_seterr(err, errlen, "package file was rewritten in place after it was loaded; "
+			  "write each package to a new file");
+		return -HP_ELOAD;
+	}
+	*dlfd = -1;
+	if (old) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", old->fd);
+	} else {
+		/* Through /proc/self/fd the loader opens exactly the file the
+		 * caller handed us, whatever our mount namespace or its path. */
+		*dlfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (*dlfd < 0) {
+			hp_seterr(err, errlen, "cannot duplicate the package descriptor: %s",
+				  strerror(errno));
+			return -errno;
+		}
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", *dlfd);
+	}
 	*dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!*dl) {
 		const char *why = dlerror();
 
 		hp_seterr(err, errlen, "cannot load package: %s", why ? why : "dlopen failed");
-		return -HP_ELOAD;
+		goto close_fd;
 	}
 	if (dlinfo(*dl, RTLD_DI_LINKMAP, &lm) != 0 || hp_image_by_bias(lm->l_addr, pkg) != 0) {
 		hp_seterr(err, errlen, "cannot find the loaded package's segments");
@@ -267,8 +336,8 @@ static int load_package(int fd, const struct hp_manifest *m, void **dl, struct h
 	}
 	for (size_t i = 0; i < m->func_count; i++)
 		if (!hp_image_contains(pkg, m->funcs[i].replacement_offset, 1, PF_X)) {
-			hp_seterr(err, errlen, "function '%s': replacement offset %#llx outside the package's code",
-				  m->funcs[i].name, (unsigned long long)m->funcs[i].replacement_offset);
+			hp_seterr(err, errlen, "function '%s': replacement offset %#llx outside the package's code (%s, %zu segments)",
+				  m->funcs[i].name, (unsigned long long)m->funcs[i].replacement_offset, pkg->name, pkg->nseg);
 			goto close_dl;
 		}
 	for (size_t i = 0; i < m->proxy_count; i++)
@@ -282,7 +351,12 @@ static int load_package(int fd, const struct hp_manifest *m, void **dl, struct h
 close_dl:
 	dlclose(*dl);
 	*dl = NULL;
-	return -HP_EOUTSIDE;
+	ret = -HP_EOUTSIDE;
+close_fd:
+	if (*dlfd >= 0)
+		close(*dlfd);
+	*dlfd = -1;
+	return ret;
 }
 
 /* Fills the package's proxy slots (they may sit in RELRO memory). The
@@ -450,7 +524,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	struct fplan *plan = NULL;
 	struct patch *p = NULL;
 	char hex[2 * HP_PKG_BUILD_ID_MAX + 1] = "";
-	int ret;
+	int ret, dlfd = -1;
 
 	ret = hp_pkg_read_fd(fd, &m, err, errlen);
 	if (ret)
@@ -478,7 +552,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 		goto unlock;
 	if (hp_test_apply_delay_ms)
 		usleep(hp_test_apply_delay_ms * 1000u);
-	ret = load_package(fd, m, &p->dl, &pkg, err, errlen);
+	ret = load_package(fd, m, &p->dl, &dlfd, &pkg, err, errlen);
 	if (ret)
 		goto unlock;
 	ret = fill_slots(m, img.bias, pkg.bias, &cw, err, errlen);
@@ -490,6 +564,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 
 	commit_apply(p, plan, m->func_count);
 	hp_cw_finish(&cw);
+	keep_loaded(p->dl, &dlfd);
 	p->id = next_id++;
 	p->m = m;
 	clock_gettime(CLOCK_REALTIME, &p->applied);
@@ -503,6 +578,8 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 close_dl:
 	hp_cw_finish(&cw);
 	dlclose(p->dl);
+	if (dlfd >= 0)
+		close(dlfd);
 unlock:
 	pthread_mutex_unlock(&state_lock);
 free_all:

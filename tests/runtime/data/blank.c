@@ -1,0 +1,1 @@
+int hp_test_blank(void) { return 0; }

@@ -1,0 +1,69 @@
+/* Integration-test engine: worker threads call compute() in a tight loop
+ * and abort on any result that no version of compute() can produce; the
+ * main thread publishes compute(1) to a state file so the test script can
+ * watch behaviour flip as patches are applied and reverted.
+ * Versions: original x*factor, patch A x*factor+1000, patch B x*factor+2000,
+ * helper() original x+1, patch A x+5. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int factor = 3;
+volatile long calls;
+
+__attribute__((noinline)) int compute(int x)
+{
+	return x * factor;
+}
+
+__attribute__((noinline)) int helper(int x)
+{
+	return x + 1;
+}
+
+static int valid(int x, int r)
+{
+	int base = x * factor;
+
+	return r == base || r == base + 1000 || r == base + 2000;
+}
+
+static void *worker(void *arg)
+{
+	for (unsigned i = 0;; i++) {
+		int x = (int)(i & 1023);
+		int r = compute(x), h = helper(x);
+
+		if (!valid(x, r) || (h != x + 1 && h != x + 5)) {
+			fprintf(stderr, "target: invalid result compute(%d)=%d helper=%d\n", x, r, h);
+			abort();
+		}
+		__atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
+	}
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	const char *state = argc > 1 ? argv[1] : "state";
+	char tmp[4096];
+	pthread_t t;
+	int nthreads = argc > 2 ? atoi(argv[2]) : 3;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&t, NULL, worker, NULL);
+	for (;;) {
+		FILE *f = fopen(tmp, "w");
+
+		if (f) {
+			fprintf(f, "%d %d %ld\n", compute(1), helper(1), calls);
+			fclose(f);
+			rename(tmp, state);
+		}
+		usleep(5000);
+	}
+}

@@ -1,0 +1,68 @@
+# Helpers shared by the runtime's shell tests. Sourced; expects HP_* from
+# the environment (tests/runtime/CMakeLists.txt sets them).
+
+HP_CFLAGS=(-O2 -g -fpatchable-function-entry=10,8 -falign-functions=16 -Wl,--build-id)
+pids=()
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# build_target NAME [extra cflags...]: the engine, linked with libhotpatch.
+build_target() {
+	local name=$1; shift
+	"$HP_CLANG" "${HP_CFLAGS[@]}" "$@" -pthread "$HP_DATA/target.c" -o "$name" \
+		-Wl,--no-as-needed -L"$(dirname "$HP_RUNTIME_LIB")" -lhotpatch \
+		-Wl,-rpath,"$(dirname "$HP_RUNTIME_LIB")"
+}
+
+# build_patch SRC OUT.so [extra cflags...]
+build_patch() {
+	local src=$1 out=$2; shift 2
+	"$HP_CLANG" "${HP_CFLAGS[@]}" "$@" -fPIC -shared -Wl,-Bsymbolic \
+		-Wl,-T,"$HP_PACKAGE_LD" "$HP_DATA/$src" -o "$out"
+}
+
+# start_target BIN STATE [env...]: runs it in the background, sets $pid.
+start_target() {
+	local bin=$1 state=$2; shift 2
+	rm -f "$state"
+	env "$@" "./$bin" "$state" 3 &
+	pid=$!
+	pids+=("$pid")
+	disown "$pid"
+	for _ in $(seq 200); do
+		[[ -S "$HOTPATCH_RUNDIR/hotpatch-$(id -u)/$pid.sock" && -f "$state" ]] && return 0
+		sleep 0.02
+	done
+	fail "target $bin did not start its listener"
+}
+
+# expect_state STATE "COMPUTE HELPER": waits until the engine reports it.
+expect_state() {
+	local state=$1 want=$2 got=""
+	for _ in $(seq 250); do
+		got=$(cut -d' ' -f1,2 "$state" 2>/dev/null || true)
+		[[ $got == "$want" ]] && return 0
+		sleep 0.02
+	done
+	fail "expected '$want', engine reports '$got'"
+}
+
+alive() { kill -0 "$1" 2>/dev/null || fail "target $1 died"; }
+
+# expect_fail WHAT REGEX cmd...: the command must fail with one line on
+# stderr matching REGEX.
+expect_fail() {
+	local what=$1 re=$2; shift 2
+	local out rc=0
+	out=$("$@" 2>&1 >/dev/null) || rc=$?
+	[[ $rc -ne 0 ]] || fail "$what: succeeded"
+	[[ $(printf '%s\n' "$out" | wc -l) -eq 1 ]] || fail "$what: not one line: $out"
+	[[ $out =~ $re ]] || fail "$what: message '$out' does not match /$re/"
+	note "$what: $out"
+}
