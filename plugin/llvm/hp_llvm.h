@@ -37,6 +37,8 @@ struct ModuleState {
 	bool PatchMode = false;
 	bool Failed = false; // an error was reported: emit nothing more
 	std::string SpecPath;
+	// patch mode: (target name, its proxy slot)
+	std::vector<std::pair<std::string, llvm::GlobalVariable *>> Proxies;
 	hp_patch_spec Spec = {};
 
 	~ModuleState() { hp_patch_spec_release(&Spec); }

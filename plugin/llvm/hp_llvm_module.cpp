@@ -350,6 +350,16 @@ void finishModule(Module &M, ModuleState &S)
 		describeVariable(GV, M, Vars.back());
 		Pin.push_back(&GV);
 	}
+	for (auto &[Target, Slot] : S.Proxies) {
+		Vars.emplace_back();
+		VarRecord &R = Vars.back();
+		R.Name = Target;
+		R.Asm = asmName(*Slot);
+		R.Size = M.getDataLayout().getPointerSize();
+		R.Flags = HP_MD_VAR_PROXY;
+		R.SourceName = Target;
+		Pin.push_back(Slot);
+	}
 	// ".quad sym" in module asm needs sym to reach the object.
 	appendToCompilerUsed(M, Pin);
 	emitRecord(M, S, Funcs, Vars);

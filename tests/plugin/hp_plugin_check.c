@@ -301,8 +301,160 @@ int main(int argc, char **argv)
 	return 2;
 }
 
+/* Does any symbol table hold a symbol called name? */
+static int has_symbol(struct elf_file *f, const char *name, int defined_only)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		Elf_Data *d;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			gelf_getsym(d, (int)i, &sym);
+			n = elf_strptr(f->elf, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name) && (!defined_only || sym.st_shndx != SHN_UNDEF))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Names of the symbols relocations in f refer to, checked against one
+ * name: a direct reference to an old symbol bypasses its slot. */
+static int relocates_against(struct elf_file *f, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		Elf_Data *d;
+		GElf_Shdr symsh;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type != SHT_RELA || !sh.sh_link)
+			continue;
+		if (sh.sh_info) { /* .rela.hotpatch: the metadata's own addresses */
+			GElf_Shdr target;
+			const char *tn;
+
+			gelf_getshdr(elf_getscn(f->elf, sh.sh_info), &target);
+			tn = elf_strptr(f->elf, f->shstrndx, target.sh_name);
+			if (tn && !strcmp(tn, HP_MD_SECTION))
+				continue;
+		}
+		gelf_getshdr(elf_getscn(f->elf, sh.sh_link), &symsh);
+		Elf_Data *syms = elf_getdata(elf_getscn(f->elf, sh.sh_link), NULL);
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && syms && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *n;
+
+			gelf_getrela(d, (int)i, &r);
+			if (!GELF_R_SYM(r.r_info) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+				continue;
+			n = elf_strptr(f->elf, symsh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Is name a function whose body this record keeps? */
+static int is_kept(const struct hp_md_record *rec, const char *name)
+{
+	for (uint32_t i = 0; i < rec->hdr.func_count; i++) {
+		struct hp_md_func_disk fn;
+
+		if (!hp_md_func(rec, i, &fn) && !strcmp(hp_md_str(rec, fn.name), name))
+			return 1;
+	}
+	return 0;
+}
+
+static int check_proxy(struct elf_file *f, const struct hp_md_record *rec,
+		       const struct hp_md_var_disk *v, int linked)
+{
+	const char *target = hp_md_str(rec, v->name);
+	char slot[512];
+	int bad = 0;
+
+	snprintf(slot, sizeof(slot), "__hp_proxy.%s", target);
+	if (!has_symbol(f, slot, 1)) {
+		printf("FAIL no slot symbol %s\n", slot);
+		bad = 1;
+	}
+	if (!is_kept(rec, target) && has_symbol(f, target, 0)) {
+		printf("FAIL old symbol %s still present\n", target);
+		bad = 1;
+	}
+	if (relocates_against(f, target)) {
+		printf("FAIL a relocation refers to old symbol %s directly\n", target);
+		bad = 1;
+	}
+	if (linked) {
+		GElf_Shdr sh;
+
+		if (!find_section(f, "hotpatch_proxy", &sh) || v->address < sh.sh_addr ||
+		    v->address + 8 > sh.sh_addr + sh.sh_size || !symbol_has_value(f, slot, v->address)) {
+			printf("FAIL slot for %s not at its symbol in hotpatch_proxy\n", target);
+			bad = 1;
+		}
+	}
+	printf("proxy %s\n", target);
+	return bad;
+}
+
 static int hp_check_patch(const char *path)
 {
-	fprintf(stderr, "%s: patch check not implemented\n", path);
-	return 2;
+	struct elf_file f;
+	struct hp_md_iter it;
+	struct hp_md_record rec;
+	unsigned bad = 0, proxies = 0;
+	GElf_Ehdr eh;
+	int r, linked;
+
+	if (elf_file_open(&f, path) || load_metadata(&f, path, &it))
+		return 2;
+	linked = gelf_getehdr(f.elf, &eh) && eh.e_type != ET_REL;
+	while ((r = hp_md_next(&it, &rec)) > 0) {
+		if (!(rec.hdr.flags & HP_MD_TU_PATCH_MODE)) {
+			printf("FAIL record of %s is not a patch-mode record\n",
+			       hp_md_str(&rec, rec.hdr.source));
+			bad++;
+		}
+		for (uint32_t i = 0; i < rec.hdr.var_count; i++) {
+			struct hp_md_var_disk v;
+
+			hp_md_var(&rec, i, &v);
+			if (!(v.flags & HP_MD_VAR_PROXY))
+				continue;
+			proxies++;
+			bad += (unsigned)check_proxy(&f, &rec, &v, linked);
+		}
+		for (uint32_t i = 0; i < rec.hdr.func_count; i++) {
+			struct hp_md_func_disk fn;
+
+			hp_md_func(&rec, i, &fn);
+			printf("kept %s\n", hp_md_str(&rec, fn.name));
+			if (linked)
+				bad += (unsigned)check_function(&f, &rec, &fn, 0);
+		}
+	}
+	if (r < 0) {
+		printf("FAIL %s: %s\n", path, hp_md_strerror(r));
+		bad++;
+	}
+	printf("%s: %u proxies, %u failures\n", path, proxies, bad);
+	elf_file_close(&f);
+	return bad ? 1 : 0;
 }
