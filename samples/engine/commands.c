@@ -11,12 +11,12 @@
 
 /* What the dispatcher checks before a handler runs. */
 enum arity {
-	ARGS_NONE, /* VERB */
-	ARGS_KEY, /* VERB key */
+	ARGS_NONE,	/* VERB */
+	ARGS_KEY,	/* VERB key */
 	ARGS_KEY_VALUE, /* VERB key value... */
-	ARGS_KEY_OPT, /* VERB key [word] */
-	ARGS_TEXT, /* VERB text... */
-	ARGS_OPT_TEXT, /* VERB [text...] */
+	ARGS_KEY_OPT,	/* VERB key [word] */
+	ARGS_TEXT,	/* VERB text... */
+	ARGS_OPT_TEXT,	/* VERB [text...] */
 };
 
 typedef void (*cmd_fn)(struct session *s, const struct request *req, struct reply *r);

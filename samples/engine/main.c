@@ -14,11 +14,12 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: hpkv --port N [--threads N]\n"
-		     "  --port N     TCP port on 127.0.0.1 (0: pick a free one)\n"
-		     "  --threads N  worker threads, 1..%d (default 4)\n"
-		     "Prints \"port N\" on stdout once it accepts connections;\n"
-		     "SIGTERM or SIGINT stop it (exit status 0).\n",
+	fprintf(out,
+		"usage: hpkv --port N [--threads N]\n"
+		"  --port N     TCP port on 127.0.0.1 (0: pick a free one)\n"
+		"  --threads N  worker threads, 1..%d (default 4)\n"
+		"Prints \"port N\" on stdout once it accepts connections;\n"
+		"SIGTERM or SIGINT stop it (exit status 0).\n",
 		MAX_THREADS);
 }
 
@@ -95,7 +96,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc || port < 0) {
-		fprintf(stderr, "hpkv: %s\n", optind < argc ? "unexpected argument" : "--port is required");
+		fprintf(stderr, "hpkv: %s\n",
+			optind < argc ? "unexpected argument" : "--port is required");
 		usage(stderr);
 		return 2;
 	}

@@ -31,7 +31,7 @@
 struct conn {
 	int fd;
 	bool discarding; /* skipping the rest of an over-long line */
-	bool want_out; /* EPOLLOUT is armed */
+	bool want_out;	 /* EPOLLOUT is armed */
 	size_t in_len;
 	struct reply out;
 	struct session session;

@@ -13,7 +13,7 @@ struct store;
 enum {
 	STORE_NOTFOUND = -1,
 	STORE_NOMEM = -2,
-	STORE_NOT_INT = -3, /* INCR on a value that is not an integer */
+	STORE_NOT_INT = -3,  /* INCR on a value that is not an integer */
 	STORE_OVERFLOW = -4, /* INCR result out of 64-bit range */
 	STORE_TOO_LONG = -5, /* APPEND result longer than HPKV_MAX_VALUE */
 };

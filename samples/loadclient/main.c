@@ -21,7 +21,7 @@
 struct options {
 	unsigned short port;
 	unsigned connections;
-	double seconds; /* 0: not given */
+	double seconds;	   /* 0: not given */
 	uint64_t requests; /* 0: not given */
 	uint64_t seed;
 	bool json;
@@ -204,8 +204,7 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-static void print_result(const struct options *o, const struct workload_result *sum,
-			 double elapsed)
+static void print_result(const struct options *o, const struct workload_result *sum, double elapsed)
 {
 	double rate = elapsed > 0 ? (double)sum->requests / elapsed : 0;
 	uint64_t p50 = latency_percentile(&sum->lat, 50), p99 = latency_percentile(&sum->lat, 99);
@@ -230,7 +229,9 @@ static void print_result(const struct options *o, const struct workload_result *
 
 static int run_load(struct options *o)
 {
-	double limit = o->seconds > 0 ? o->seconds : o->requests ? DEFAULT_DEADLINE_S : DEFAULT_SECONDS;
+	double limit = o->seconds > 0 ? o->seconds
+		       : o->requests  ? DEFAULT_DEADLINE_S
+				      : DEFAULT_SECONDS;
 	struct workload_result *sum;
 	struct job *jobs;
 	uint64_t start, deadline;

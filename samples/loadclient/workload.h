@@ -11,8 +11,8 @@ struct workload_config {
 	unsigned short port;
 	unsigned id; /* connection number, part of every key */
 	uint64_t seed;
-	uint64_t max_requests; /* 0: no limit */
-	uint64_t deadline_ns; /* CLOCK_MONOTONIC */
+	uint64_t max_requests;	/* 0: no limit */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC */
 	int verbose_mismatches; /* how many to describe on stderr */
 };
 

@@ -79,6 +79,14 @@ for dir in "$root"/samples/patches/*/; do
 
 	got=$(probe_reply "$work/hpkv-$name" "$req")
 	[[ $got == "$fixed" ]] || fail "$name: fixed engine answered '${got:0:80}', want '${fixed:0:80}'"
+
+	# The load client must see no difference between the versions: the
+	# end-to-end tests run it across apply and revert.
+	HPKV=$work/hpkv-$name
+	start_server --threads 2
+	"$HPLOAD" --port "$port" --connections 2 --requests 4000 >"$work/load.out" 2>&1 ||
+		{ cat "$work/load.out" >&2; fail "$name: hpload fails against the fixed engine"; }
+	stop_server
 	echo "ok $name"
 	count=$((count + 1))
 done
