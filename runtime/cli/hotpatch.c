@@ -167,15 +167,17 @@ static int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd)
 		return ret;
 	req->magic = HP_WIRE_MAGIC;
 	req->version = HP_WIRE_VERSION;
-	if (send_req(fd, req, pkg_fd) < 0) {
-		close(fd);
-		return fail("cannot send request to process %d: %s", (int)pid, strerror(errno));
-	}
+	/* A runtime that refuses us answers without reading the request, so
+	 * a failed send may still have a reply waiting: read it first. */
+	ret = send_req(fd, req, pkg_fd) < 0 ? errno : 0;
 	if (read_full(fd, &resp, sizeof(resp)) < 0 || resp.magic != HP_WIRE_MAGIC ||
 	    resp.len > HP_WIRE_TEXT_MAX || !(text = calloc(1, resp.len + 1))) {
 		close(fd);
+		if (ret)
+			return fail("cannot send request to process %d: %s", (int)pid, strerror(ret));
 		return fail("no valid reply from process %d (did it exit?)", (int)pid);
 	}
+	ret = 0;
 	if (read_full(fd, text, resp.len) < 0) {
 		free(text);
 		close(fd);

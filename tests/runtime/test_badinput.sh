@@ -1,2 +1,107 @@
 #!/usr/bin/env bash
-placeholder
+# Every way an apply must be refused: a one-line reason, non-zero exit, and
+# the engine running the original code, still alive, with no patch listed.
+set -euo pipefail
+work=$1
+source "$(dirname "$0")/lib.sh"
+rm -rf "$work" && mkdir -p "$work/run" && cd "$work"
+export HOTPATCH_RUNDIR=$work/run
+H=$HP_CLI
+
+build_target target
+build_patch patch_a.c a.so
+mk() { "$HP_MKPKG" target a.so "$@" --func compute --proxy __hp_proxy.factor=factor; }
+mk good.hpk
+st=$work/state
+start_target target "$st" HOTPATCH_TEST_APPLY_DELAY_MS=1500
+expect_state "$st" "3 2"
+
+unchanged() {
+	alive "$pid"
+	expect_state "$st" "3 2"
+	"$H" list "$pid" | grep -q "no patches applied" || fail "a patch is listed"
+}
+
+# Byte offset of the manifest (its magic) in a package.
+manifest_at() { grep -obUa HPATCHPK "$1" | head -1 | cut -d: -f1; }
+poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+
+size=$(stat -c %s good.hpk)
+head -c $((size - 100)) good.hpk > truncated.hpk
+expect_fail "truncated" "truncated" "$H" apply "$pid" truncated.hpk; unchanged
+
+cp good.hpk corrupt.hpk; poke corrupt.hpk 4200 '\x55'
+expect_fail "corrupted byte" "checksum mismatch" "$H" apply "$pid" corrupt.hpk; unchanged
+
+m=$(manifest_at good.hpk)
+cp good.hpk magic.hpk; poke magic.hpk "$m" 'X'
+expect_fail "wrong magic" "magic" "$H" apply "$pid" magic.hpk; unchanged
+
+cp good.hpk version.hpk; poke version.hpk $((m + 8)) '\x63'
+expect_fail "wrong version" "version 99 not supported" "$H" apply "$pid" version.hpk; unchanged
+
+head -c 4096 /dev/urandom > random.hpk
+expect_fail "not a package" "not an ELF" "$H" apply "$pid" random.hpk; unchanged
+
+mk buildid.hpk --bad-build-id
+expect_fail "build-id of another program" "is not loaded in this process" \
+	"$H" apply "$pid" buildid.hpk; unchanged
+
+mk hash.hpk --bad-hash
+expect_fail "expected bytes mismatch" "hash mismatch" "$H" apply "$pid" hash.hpk; unchanged
+
+"$HP_MKPKG" target a.so unpatchable.hpk --func compute --func unpatchable=helper
+expect_fail "target not patchable" "'unpatchable'.*is not patchable" \
+	"$H" apply "$pid" unpatchable.hpk; unchanged
+
+mk outside.hpk --target-delta 0x10000000
+expect_fail "target offset outside the image" "outside the executable segments" \
+	"$H" apply "$pid" outside.hpk; unchanged
+
+mk proxy.hpk --proxy-target 0x7ffffff000
+expect_fail "proxy offset outside the image" "proxy 'factor'.*outside the segments" \
+	"$H" apply "$pid" proxy.hpk; unchanged
+
+expect_fail "package is a directory" "not a regular file" "$H" apply "$pid" "$work"
+mkfifo fifo
+expect_fail "package is a fifo" "not a regular file" "$H" apply "$pid" fifo
+expect_fail "package missing" "cannot open" "$H" apply "$pid" missing.hpk
+expect_fail "PID does not exist" "no process with PID" "$H" list 999999999
+expect_fail "PID runs no runtime" "runs no hotpatch runtime" "$H" list $$
+unchanged
+
+# Second apply while the first is still verifying (the test hook makes
+# each apply take 1.5 s).
+"$H" apply "$pid" good.hpk > first.out 2>&1 &
+first=$!
+sleep 0.4
+expect_fail "second concurrent apply" "busy" "$H" apply "$pid" good.hpk
+wait "$first" || fail "first apply failed: $(cat first.out)"
+expect_state "$st" "1003 2"
+"$H" revert "$pid" >/dev/null
+unchanged
+
+# Usage errors exit 2.
+for args in "" "bogus 1" "apply" "apply abc x" "list 1 2" "--nope list 1"; do
+	rc=0; "$H" $args >/dev/null 2>&1 || rc=$?
+	[[ $rc -eq 2 ]] || fail "'hotpatch $args' exited $rc, want 2"
+done
+"$H" --help | grep -q "usage:" || fail "--help"
+
+# Another user. The 0700 directory already stops them; then, with the
+# directory and socket opened up, SO_PEERCRED must stop them too.
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	as_nobody=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
+	chmod 755 "$work" "$work/run"
+	expect_fail "peer of another user (directory)" "permission denied" \
+		"${as_nobody[@]}" "$H" list "$pid"
+	chmod 755 "$work/run/hotpatch-0"; chmod 666 "$work/run/hotpatch-0/$pid.sock"
+	expect_fail "peer of another user (credentials)" "peer uid [0-9]+ is neither root nor the owner" \
+		"${as_nobody[@]}" "$H" apply "$pid" good.hpk
+	chmod 700 "$work/run/hotpatch-0"; chmod 600 "$work/run/hotpatch-0/$pid.sock"
+	unchanged
+else
+	echo "SKIP: peer of another user (needs root, setpriv and user nobody)"
+fi
+alive "$pid"
+echo PASS

@@ -24,6 +24,13 @@ __attribute__((noinline)) int helper(int x)
 	return x + 1;
 }
 
+/* Built without padding or 2-byte entry, whatever the flags: the runtime
+ * must refuse to patch it. */
+__attribute__((noinline, patchable_function_entry(0, 0))) int unpatchable(int x)
+{
+	return x - 1;
+}
+
 static int valid(int x, int r)
 {
 	int base = x * factor;
@@ -35,7 +42,7 @@ static void *worker(void *arg)
 {
 	for (unsigned i = 0;; i++) {
 		int x = (int)(i & 1023);
-		int r = compute(x), h = helper(x);
+		int r = compute(x), h = helper(x) + unpatchable(0) + 1;
 
 		if (!valid(x, r) || (h != x + 1 && h != x + 5)) {
 			fprintf(stderr, "target: invalid result compute(%d)=%d helper=%d\n", x, r, h);
