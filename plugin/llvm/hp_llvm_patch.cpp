@@ -64,6 +64,26 @@ static Instruction *insertionPoint(Use &U, Instruction *I)
 	return I;
 }
 
+// The global whose initialiser holds the constant C (through arrays,
+// structs and constant expressions), for the message.
+static std::string initialiserOwner(const User *C)
+{
+	std::vector<const User *> Work{ C };
+	std::set<const User *> Seen;
+
+	while (!Work.empty()) {
+		const User *U = Work.back();
+		Work.pop_back();
+		if (!Seen.insert(U).second)
+			continue;
+		if (auto *GV = dyn_cast<GlobalValue>(U))
+			return GV->getName().str();
+		for (const User *Up : U->users())
+			Work.push_back(Up);
+	}
+	return "a constant";
+}
+
 static bool redirectUses(Module &M, ModuleState &S, GlobalValue *Target)
 {
 	std::string Name = Target->getName().str();
@@ -82,8 +102,8 @@ static bool redirectUses(Module &M, ModuleState &S, GlobalValue *Target)
 		if (!I) {
 			if (auto *GV = dyn_cast<GlobalVariable>(U.getUser()); GV && GV->getName().starts_with("llvm."))
 				continue;
-			std::string User = U.getUser()->getName().str();
-			reportError(Ctx, "'" + (User.empty() ? std::string("a constant") : User) +
+			std::string User = initialiserOwner(U.getUser());
+			reportError(Ctx, "'" + User +
 						 "' refers to '" + Name + "' in a global initialiser: "
 						 "an old symbol there cannot go through a proxy slot");
 			return false;
