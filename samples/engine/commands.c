@@ -91,15 +91,19 @@ static void note_len(void *arg, const char *value, size_t len)
 	*(size_t *)arg = len;
 }
 
-/* GET, EXISTS and STRLEN differ only in what they report about one key. */
+/* GET, EXISTS and STRLEN differ only in what they report about one key.
+ * reply_lookup stays out of line on purpose: then the optimiser specialises
+ * it for the values its callers pass (clang-19 -O2 drops the LOOKUP_LEN
+ * case while no caller passes it), which is the interprocedural case live
+ * patches must get right (samples/patches/08). */
 enum lookup_kind {
 	LOOKUP_VALUE,
 	LOOKUP_EXISTS,
 	LOOKUP_LEN,
 };
 
-static void reply_lookup(struct session *s, const struct request *req, struct reply *r,
-			 enum lookup_kind kind)
+__attribute__((noinline)) static void reply_lookup(struct session *s, const struct request *req,
+						   struct reply *r, enum lookup_kind kind)
 {
 	size_t len = 0;
 	int ret;

@@ -21,17 +21,19 @@ probe_field() { # FILE KEY
 	sed -n "s/^$2: //p" "$1"
 }
 
-# probe_reply ENGINE LINE [LINE]: start ENGINE fresh, send the lines on one
-# connection, print the replies, stop it.
+# probe_reply ENGINE LINE [LINE]: start ENGINE fresh, send the setup lines
+# (array $setup) and then LINEs on one connection, print the replies to the
+# LINEs, stop it.
 probe_reply() {
-	local engine=$1
+	local engine=$1 out
 	shift
 	HPKV=$engine
 	start_server --threads 1
 	local -a args=()
-	for line; do args+=(--send "$line"); done
-	send "${args[@]}" || fail "no reply from $engine"
+	for line in "${setup[@]}" "$@"; do args+=(--send "$line"); done
+	out=$(send "${args[@]}") || fail "no reply from $engine"
 	stop_server
+	tail -n +$((${#setup[@]} + 1)) <<<"$out"
 }
 
 mkdir -p "$work/base/samples"
@@ -53,6 +55,7 @@ for dir in "$root"/samples/patches/*/; do
 	for key in send before after fixed expect probe-once; do
 		[[ $(grep -c "^$key: " "$dir/probe") == 1 ]] || fail "$name: probe needs one '$key:' line"
 	done
+	mapfile -t setup < <(probe_field "$dir/probe" setup)
 	req=$(probe_field "$dir/probe" send)
 	before=$(probe_field "$dir/probe" before)
 	after=$(probe_field "$dir/probe" after)
