@@ -412,8 +412,10 @@ static void hp_gcc_describe_function(function *fun, struct hp_gcc_func *f)
 	if (stdarg_p(TREE_TYPE(fun->decl)))
 		f->flags |= HP_MD_FUNC_VARIADIC;
 	/* Reachable through a pointer: its address is taken here, or another
-	 * TU may take it. */
-	if (TREE_PUBLIC(fun->decl) || (node && node->address_taken) || TREE_ADDRESSABLE(fun->decl))
+	 * TU may take it. The same test GCC uses to decide on endbr64
+	 * (TREE_ADDRESSABLE is no help: the C front end sets it on every
+	 * called function). */
+	if (TREE_PUBLIC(fun->decl) || !node || !node->only_called_directly_p())
 		f->flags |= HP_MD_FUNC_ADDRESS_TAKEN;
 	if (origin) {
 		f->flags |= HP_MD_FUNC_CLONE;
