@@ -50,5 +50,9 @@ expect_status 2 "$HPLOAD" --port 1 --seed x
 expect_status 2 "$HPLOAD" --port 1 --bogus
 expect_status 2 "$HPLOAD" --port 1 stray
 
+# Well-formed, but nobody listens (port 1 on loopback): exit 1, not 2.
+expect_status 1 "$HPLOAD" --port 1 --send PING
+expect_status 1 "$HPLOAD" --port 1 --requests 10
+
 ((failed == 0)) || exit 1
 echo PASS
