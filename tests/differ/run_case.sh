@@ -6,7 +6,8 @@
 #
 # CASEDIR holds old/*.c and new/*.c (one TU per file); each file carries
 # "//@" metadata directives that md_emit.py turns into a .hotpatch record
-# (standing in for the compiler plugin). PATTERN is an extended regex that
+# (standing in for the compiler plugin). With HP_PLUGIN=path/to/
+# hotpatch-llvm.so the real plugin builds them instead. PATTERN is an extended regex that
 # mkpatch's combined output must match ("" for none). Without MKPATCH ARGS
 # the call is "--dry-run --explain".
 set -euo pipefail
@@ -23,6 +24,12 @@ build() { # side
 	for src in "$case/$side"/*.c; do
 		local base
 		base=$(basename "$src" .c)
+		if [[ -n ${HP_PLUGIN:-} ]]; then # the real plugin, compiled where the source is
+			(cd "$case/$side" && "$cc" -O2 -g -fpass-plugin="$HP_PLUGIN" -fplugin="$HP_PLUGIN" \
+				-c "$base.c" -o "$work/$side/$base.o")
+			objs+=("$work/$side/$base.o")
+			continue
+		fi
 		"$cc" -O2 -g -fno-asynchronous-unwind-tables -S "$src" -o "$work/$side/$base.s"
 		if grep -q '^//@' "$src"; then
 			python3 "$here/md_emit.py" "$src" "$base.c" >>"$work/$side/$base.s"
