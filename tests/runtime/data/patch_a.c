@@ -1,7 +1,7 @@
 /* Patch A for target.c: compute() gains +1000 and reads the old image's
  * `factor` through a proxy slot; helper() returns x+5. */
 static int *slot_factor __asm__("__hp_proxy.factor")
-	__attribute__((section("hotpatch_proxy"), used, visibility("hidden")));
+	__attribute__((section("hotpatch_proxy"), used));
 
 __attribute__((noinline)) int compute(int x)
 {

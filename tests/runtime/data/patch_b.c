@@ -1,6 +1,6 @@
 /* Patch B for target.c: compute() gains +2000 (stacks on patch A). */
 static int *slot_factor __asm__("__hp_proxy.factor")
-	__attribute__((section("hotpatch_proxy"), used, visibility("hidden")));
+	__attribute__((section("hotpatch_proxy"), used));
 
 __attribute__((noinline)) int compute(int x)
 {
