@@ -207,7 +207,8 @@ static void emit_manifest(struct hp_pkg_builder *b, uint8_t *m, size_t msize)
 	off += b->nfuncs * sizeof(*b->funcs);
 	h->proxy_count = b->nproxies;
 	h->proxy_offset = off;
-	memcpy(m + off, b->proxies, b->nproxies * sizeof(*b->proxies));
+	if (b->nproxies) /* b->proxies is NULL without proxies */
+		memcpy(m + off, b->proxies, b->nproxies * sizeof(*b->proxies));
 	off += b->nproxies * sizeof(*b->proxies);
 	h->strtab_offset = off;
 	h->strtab_size = b->strtab_size;
