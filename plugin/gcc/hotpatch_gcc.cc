@@ -64,14 +64,20 @@ static bool hp_gcc_parse_args(const struct plugin_name_args *info)
 	return ok;
 }
 
-/* Options the plugin cannot honour, refused up front. */
-static bool hp_gcc_check_target(void)
+/* The target's ABI is settled only after plugin_init (the x86 back end
+ * derives LP64 vs x32 in its option override), so it is checked when the
+ * unit starts. */
+static void hp_gcc_start_unit(void *gcc_data, void *user_data)
 {
-	if (!TARGET_64BIT || !TARGET_LP64) {
+	hp_gcc_watch_inlining();
+	if (!TARGET_64BIT || !TARGET_LP64)
 		error("%s: only x86-64 (LP64) code is supported, not %<-m32%> or %<-mx32%>",
 		      HP_GCC_PLUGIN_NAME);
-		return false;
-	}
+}
+
+/* Options the plugin cannot honour, refused up front. */
+static bool hp_gcc_check_options(void)
+{
 	if (flag_lto || in_lto_p) {
 		error("%s: %<-flto%> is not supported: the plugin must see the final code "
 		      "of each translation unit", HP_GCC_PLUGIN_NAME);
@@ -142,7 +148,7 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 		      version->basever, version->datestamp);
 		return 1;
 	}
-	if (!hp_gcc_parse_args(info) || !hp_gcc_check_target())
+	if (!hp_gcc_parse_args(info) || !hp_gcc_check_options())
 		return 1;
 	if (getenv("HOTPATCH_GCC_DUMP") && strcmp(getenv("HOTPATCH_GCC_DUMP"), "0"))
 		hp_gcc_opts.dump = true;
@@ -153,6 +159,7 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 	register_callback(info->base_name, PLUGIN_INFO, NULL, &hp_gcc_info);
 	hp_gcc_register_pass(info, hp_gcc_make_body_pass(g), "optimized", PASS_POS_INSERT_AFTER);
 	hp_gcc_register_pass(info, hp_gcc_make_entry_pass(g), "shorten", PASS_POS_INSERT_BEFORE);
+	register_callback(info->base_name, PLUGIN_START_UNIT, hp_gcc_start_unit, NULL);
 	register_callback(info->base_name, PLUGIN_FINISH_DECL, hp_gcc_finish_decl, NULL);
 	register_callback(info->base_name, PLUGIN_FINISH_UNIT, hp_gcc_finish_unit, NULL);
 	return 0;

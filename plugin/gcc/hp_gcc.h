@@ -57,6 +57,11 @@ struct hp_gcc_func *hp_gcc_new_func(tree decl);
 
 /* hp_gcc_body.cc: the GIMPLE pass (hash, inline graph, references). */
 opt_pass *hp_gcc_make_body_pass(gcc::context *ctxt);
+
+/* hp_gcc_inline.cc: what was inlined before the body pass can see it. */
+void hp_gcc_watch_inlining(void);
+void hp_gcc_collect_blocks(struct hp_gcc_names *out, tree fndecl, tree block);
+void hp_gcc_close_inlined(struct hp_gcc_names *inlined, tree fndecl);
 uint64_t hp_gcc_hash_initializer(tree decl);
 
 /* hp_gcc_entry.cc: padding, alignment and the 2-byte entry. */

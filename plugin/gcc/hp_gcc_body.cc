@@ -8,10 +8,8 @@
  * another function, leaves it unchanged; changing a constant this body
  * uses (its own, or one inlined or propagated into it) changes it.
  *
- * The inline graph comes from the function's BLOCK tree: every inlined
- * body leaves a block whose ultimate origin is the inlined FUNCTION_DECL,
- * nested inlines included, and the early inliner's too, which cgraph
- * edges no longer show at this point.
+ * The inline graph comes from the function's BLOCK tree, completed by
+ * what hp_gcc_inline.cc saw earlier (see there).
  */
 #include "hp_gcc.h"
 
@@ -373,19 +371,6 @@ uint64_t hp_gcc_hash_initializer(tree decl)
 	return hp_hash_final(&w.h);
 }
 
-/* Every function whose code ended up in this body, nested inlines too. */
-static void hp_gcc_collect_inlined(struct hp_gcc_func *f, tree block)
-{
-	for (; block; block = BLOCK_CHAIN(block)) {
-		tree origin = block_ultimate_origin(block);
-
-		if (origin && TREE_CODE(origin) == FUNCTION_DECL && origin != f->decl &&
-		    origin != DECL_ORIGIN(f->decl))
-			hp_gcc_names_add(&f->inlined, hp_gcc_symbol_name(origin));
-		hp_gcc_collect_inlined(f, BLOCK_SUBBLOCKS(block));
-	}
-}
-
 /* A compiler-made copy of a source function: ipa-cp, IPA-SRA, split
  * parts, OpenMP outlining. Its origin is the function it was made from. */
 static tree hp_gcc_clone_origin(tree decl)
@@ -421,7 +406,8 @@ static void hp_gcc_describe_function(function *fun, struct hp_gcc_func *f)
 		f->flags |= HP_MD_FUNC_CLONE;
 		f->origin = hp_gcc_symbol_name(origin);
 	}
-	hp_gcc_collect_inlined(f, DECL_INITIAL(fun->decl));
+	hp_gcc_collect_blocks(&f->inlined, fun->decl, DECL_INITIAL(fun->decl));
+	hp_gcc_close_inlined(&f->inlined, fun->decl);
 	f->hash = hp_gcc_hash_function(fun, f);
 }
 

@@ -1,0 +1,303 @@
+/* hp_gcc_check: reads what hotpatch-gcc.so left in a linked ELF file.
+ *
+ *   hp_gcc_check entries FILE   check padding, alignment and entry of every
+ *                               function recorded, against its symbol
+ *   hp_gcc_check dump FILE      print the metadata, one line per item
+ *
+ * GCC puts endbr64 only on functions that may be reached indirectly (a
+ * static function only called directly has none), so unlike the Clang
+ * side's checker the endbr rule is per function: the ENDBR flag must match
+ * the bytes. Exit 0 when every check holds; messages name the function.
+ */
+#include "hp_md_reader.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct hp_elf {
+	int fd;
+	Elf *elf;
+	size_t shstrndx;
+};
+
+static int hp_elf_open(struct hp_elf *f, const char *path)
+{
+	elf_version(EV_CURRENT);
+	f->fd = open(path, O_RDONLY);
+	if (f->fd < 0) {
+		perror(path);
+		return -1;
+	}
+	f->elf = elf_begin(f->fd, ELF_C_READ, NULL);
+	if (!f->elf || elf_getshdrstrndx(f->elf, &f->shstrndx)) {
+		fprintf(stderr, "%s: not an ELF file: %s\n", path, elf_errmsg(-1));
+		close(f->fd);
+		return -1;
+	}
+	return 0;
+}
+
+static void hp_elf_close(struct hp_elf *f)
+{
+	elf_end(f->elf);
+	close(f->fd);
+}
+
+static int hp_elf_read(struct hp_elf *f, uint64_t addr, unsigned char *out, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		Elf_Data *d;
+
+		gelf_getshdr(scn, &sh);
+		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS ||
+		    addr < sh.sh_addr || addr + len > sh.sh_addr + sh.sh_size)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d)
+			return -1;
+		memcpy(out, (unsigned char *)d->d_buf + (addr - sh.sh_addr), len);
+		return 0;
+	}
+	return -1;
+}
+
+static int hp_elf_has_symbol(struct hp_elf *f, const char *name, uint64_t value)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		Elf_Data *d;
+		size_t i;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type != SHT_SYMTAB)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			gelf_getsym(d, (int)i, &sym);
+			n = elf_strptr(f->elf, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name) && sym.st_value == value)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int hp_elf_metadata(struct hp_elf *f, const char *path, struct hp_md_iter *it)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		const char *n;
+		Elf_Data *d;
+
+		gelf_getshdr(scn, &sh);
+		n = elf_strptr(f->elf, f->shstrndx, sh.sh_name);
+		if (!n || strcmp(n, HP_MD_SECTION))
+			continue;
+		if (sh.sh_flags & SHF_ALLOC) {
+			fprintf(stderr, "%s: %s is allocated\n", path, HP_MD_SECTION);
+			return -1;
+		}
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_size)
+			break;
+		memset(it, 0, sizeof(*it));
+		hp_md_iter_init(it, d->d_buf, d->d_size);
+		return 0;
+	}
+	fprintf(stderr, "%s: no %s section\n", path, HP_MD_SECTION);
+	return -1;
+}
+
+static const unsigned char hp_nop8[8] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
+static const unsigned char hp_endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
+			 const struct hp_md_func_disk *fn, unsigned *endbrs)
+{
+	const char *name = hp_md_str(rec, fn->name);
+	int is_endbr = !!(fn->flags & HP_MD_FUNC_ENDBR);
+	unsigned char b[14];
+	int bad = 0;
+
+	if (fn->address && !hp_elf_has_symbol(f, name, fn->address)) {
+		printf("FAIL %s: address 0x%" PRIx64 " is not its symbol's value\n", name,
+		       fn->address);
+		bad = 1;
+	}
+	if (!(fn->flags & HP_MD_FUNC_PATCHABLE)) {
+		const char *why = hp_md_str(rec, fn->not_patchable_reason);
+
+		if (!why || !*why) {
+			printf("FAIL %s: not patchable and no reason\n", name);
+			return 1;
+		}
+		printf("note %s: not patchable (%s)\n", name, why);
+		return bad;
+	}
+	if (!fn->address)
+		return bad;
+	if (fn->address % 16 != 8) {
+		printf("FAIL %s: entry 0x%" PRIx64 " is not 8 mod 16\n", name, fn->address);
+		bad = 1;
+	}
+	if (hp_elf_read(f, fn->address - 8, b, sizeof(b))) {
+		printf("FAIL %s: cannot read its code\n", name);
+		return 1;
+	}
+	if (memcmp(b, hp_nop8, 8)) {
+		printf("FAIL %s: the 8 bytes before the entry are not NOPs\n", name);
+		bad = 1;
+	}
+	if (fn->entry_offset != (is_endbr ? 4u : 0u)) {
+		printf("FAIL %s: entry_offset %u with ENDBR=%d\n", name, fn->entry_offset, is_endbr);
+		return 1;
+	}
+	if (is_endbr != !memcmp(b + 8, hp_endbr64, 4)) {
+		printf("FAIL %s: ENDBR flag %d does not match the code\n", name, is_endbr);
+		bad = 1;
+	}
+	if (b[8 + fn->entry_offset] != 0x66 || b[9 + fn->entry_offset] != 0x90) {
+		printf("FAIL %s: no 66 90 at entry+%u\n", name, fn->entry_offset);
+		bad = 1;
+	}
+	*endbrs += (unsigned)is_endbr;
+	return bad;
+}
+
+static int hp_cmd_entries(const char *path)
+{
+	unsigned checked = 0, patchable = 0, endbrs = 0, bad = 0;
+	struct hp_md_record rec;
+	struct hp_md_iter it;
+	struct hp_elf f;
+	int r;
+
+	if (hp_elf_open(&f, path))
+		return 2;
+	if (hp_elf_metadata(&f, path, &it)) {
+		hp_elf_close(&f);
+		return 2;
+	}
+	while ((r = hp_md_next(&it, &rec)) > 0) {
+		for (uint32_t i = 0; i < rec.hdr.func_count; i++) {
+			struct hp_md_func_disk fn;
+
+			if (hp_md_func(&rec, i, &fn)) {
+				printf("FAIL bad function entry %u\n", i);
+				bad++;
+				continue;
+			}
+			bad += (unsigned)hp_check_func(&f, &rec, &fn, &endbrs);
+			checked++;
+			patchable += !!(fn.flags & HP_MD_FUNC_PATCHABLE);
+		}
+	}
+	if (r < 0) {
+		printf("FAIL %s: %s\n", path, hp_md_strerror(r));
+		bad++;
+	}
+	if (!checked) {
+		printf("FAIL %s: no function recorded\n", path);
+		bad++;
+	}
+	printf("%s: %u functions, %u patchable, %u with endbr64, %u failures\n", path, checked,
+	       patchable, endbrs, bad);
+	hp_elf_close(&f);
+	return bad ? 1 : 0;
+}
+
+static void hp_print_refs(const struct hp_md_record *rec, const char *label, uint32_t first,
+			  uint32_t count)
+{
+	printf(" %s=", label);
+	for (uint32_t i = 0; i < count; i++) {
+		const char *s = hp_md_ref(rec, first, i);
+
+		printf("%s%s", i ? "," : "", s ? s : "?");
+	}
+}
+
+static void hp_dump_record(const struct hp_md_record *rec)
+{
+	const struct hp_md_tu_disk *h = &rec->hdr;
+
+	printf("tu source=%s cwd=%s output=%s flags=0x%x compiler=%s plugin=%s\n",
+	       hp_md_str(rec, h->source), hp_md_str(rec, h->cwd), hp_md_str(rec, h->output),
+	       h->flags, hp_md_str(rec, h->compiler_version), hp_md_str(rec, h->plugin_version));
+	for (uint32_t i = 0; i < h->argc; i++)
+		printf("argv %s\n", hp_md_argv(rec, i));
+	for (uint32_t i = 0; i < h->func_count; i++) {
+		struct hp_md_func_disk fn;
+
+		if (hp_md_func(rec, i, &fn))
+			continue;
+		printf("func %s hash=%016" PRIx64 " flags=0x%x entry=%u addr=0x%" PRIx64,
+		       hp_md_str(rec, fn.name), fn.hash, fn.flags, fn.entry_offset, fn.address);
+		printf(" origin=%s", hp_md_str(rec, fn.origin));
+		hp_print_refs(rec, "inlined", fn.inlined_first, fn.inlined_count);
+		hp_print_refs(rec, "calls", fn.calls_first, fn.calls_count);
+		hp_print_refs(rec, "vars", fn.vars_first, fn.vars_count);
+		if (fn.not_patchable_reason)
+			printf(" reason=\"%s\"", hp_md_str(rec, fn.not_patchable_reason));
+		printf("\n");
+	}
+	for (uint32_t i = 0; i < h->var_count; i++) {
+		struct hp_md_var_disk v;
+
+		if (hp_md_var(rec, i, &v))
+			continue;
+		printf("var %s size=%" PRIu64 " init=%016" PRIx64 " flags=0x%x addr=0x%" PRIx64
+		       " owner=%s source=%s\n",
+		       hp_md_str(rec, v.name), v.size, v.init_hash, v.flags, v.address,
+		       hp_md_str(rec, v.owner), hp_md_str(rec, v.source_name));
+	}
+}
+
+static int hp_cmd_dump(const char *path)
+{
+	struct hp_md_record rec;
+	struct hp_md_iter it;
+	struct hp_elf f;
+	int r;
+
+	if (hp_elf_open(&f, path))
+		return 2;
+	if (hp_elf_metadata(&f, path, &it)) {
+		hp_elf_close(&f);
+		return 2;
+	}
+	while ((r = hp_md_next(&it, &rec)) > 0)
+		hp_dump_record(&rec);
+	hp_elf_close(&f);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, hp_md_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "entries"))
+		return hp_cmd_entries(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "dump"))
+		return hp_cmd_dump(argv[2]);
+	fprintf(stderr, "usage: hp_gcc_check entries|dump FILE\n");
+	return 2;
+}

@@ -1,0 +1,35 @@
+# Sourced by the test_*.sh scripts. Environment from CMake: HP_GCC (the gcc
+# the plugin was built for), HP_GCC_PLUGIN, HP_GCC_CHECK, HP_INPUTS, HP_WORK.
+set -eu
+rm -rf "$HP_WORK"
+mkdir -p "$HP_WORK"
+cd "$HP_WORK"
+unset HOTPATCH_PATCH_SPEC HOTPATCH_GCC_DUMP || true
+
+hpcc() { "$HP_GCC" -fplugin="$HP_GCC_PLUGIN" "$@"; }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+dump() { "$HP_GCC_CHECK" dump "$1"; }
+
+# hashes FILE: "name hash" per recorded function, sorted
+hashes() { dump "$1" | awk '$1 == "func" { sub("hash=", "", $3); print $2, $3 }' | sort; }
+
+# changed A B: names whose hash differs between two builds, one line
+changed() {
+	hashes "$1" >"$1.h"
+	hashes "$2" >"$2.h"
+	join "$1.h" "$2.h" | awk '$2 != $3 { print $1 }' | sort | tr '\n' ' '
+}
+
+# field FILE NAME FIELD: value of FIELD= on the func line of NAME
+field() {
+	dump "$1" | awk -v n="$2" -v f="$3" \
+		'$1 == "func" && $2 == n { for (i = 3; i <= NF; i++) if (index($i, f "=") == 1) print substr($i, length(f) + 2) }'
+}
+
+# has_item LIST ITEM: is ITEM in the comma-separated LIST?
+has_item() { case ",$1," in *",$2,"*) return 0 ;; *) return 1 ;; esac; }
+
+# flags FILE NAME: the numeric flags of a recorded function
+flags() { v=$(field "$1" "$2" flags); [ -n "$v" ] || fail "$2 not recorded in $1"; echo $((v)); }

@@ -1,0 +1,45 @@
+# Padding, alignment and the 2-byte entry on every recorded function, at
+# every optimisation level, with and without -g, PIE / non-PIE / shared,
+# and with -fcf-protection=branch (endbr64 first, 66 90 after it).
+. "$(dirname "$0")/lib.sh"
+src="$HP_INPUTS/entries.c"
+
+check() { "$HP_GCC_CHECK" entries "$1" >"$1.log" || { cat "$1.log"; fail "$2"; }; }
+
+for opt in -O0 -O1 -O2 -O3 -Os; do
+	for g in "" -g; do
+		hpcc $opt $g -fPIE -pie "$src" -o pie
+		check pie "pie $opt $g"
+		hpcc $opt $g -fno-pie -no-pie "$src" -o nopie
+		check nopie "no-pie $opt $g"
+		hpcc $opt $g -fPIC -shared -DNO_MAIN "$src" -o lib.so
+		check lib.so "shared $opt $g"
+	done
+	hpcc $opt -fcf-protection=branch "$src" -o cet
+	check cet "cf-protection $opt"
+	grep -q ' 0 with endbr64' cet.log && fail "no endbr64 function with -fcf-protection ($opt)"
+	[ "$(./pie)" = ok ] && [ "$(./nopie)" = ok ] && [ "$(./cet)" = ok ] ||
+		fail "binaries do not work ($opt)"
+	# with endbr64 the entry is at +4
+	[ "$(field cet ext entry)" = 4 ] || fail "ext: entry_offset not 4 after endbr64 ($opt)"
+
+	# No jump inside a function reaches back to its entry: loops at the
+	# top branch to the instruction after the 2-byte NOP.
+	for fn in loop rec; do
+		objdump -d --no-show-raw-insn pie |
+			awk -v f="$fn" '/^[0-9a-f]+ <.*>:$/ { cur = $2 } cur == "<" f ">:" && /\tj[a-z]* / && $NF == "<" f ">" { print; bad = 1 } END { exit bad }' ||
+			fail "$fn jumps back to its entry ($opt)"
+	done
+done
+
+# the naked function is recorded as not patchable, with its reason
+dump pie | grep -q '^func naked_fn .*reason="naked"' || fail "naked_fn not recorded with a reason"
+for f in st ext var just_ret loop rec by_ptr split_fn table main; do
+	[ $(( $(flags pie $f) & 4 )) -ne 0 ] || fail "$f not patchable"
+done
+# a static function only called directly gets no endbr64, an address-taken one does
+[ $(( $(flags cet st) & 8 )) -eq 0 ] || fail "st has ENDBR"
+[ $(( $(flags cet by_ptr) & 8 )) -ne 0 ] || fail "by_ptr lacks ENDBR"
+[ $(( $(flags cet by_ptr) & 64 )) -ne 0 ] || fail "by_ptr not ADDRESS_TAKEN"
+[ $(( $(flags cet st) & 64 )) -eq 0 ] || fail "st is ADDRESS_TAKEN"
+echo "entries: ok"
