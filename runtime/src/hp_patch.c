@@ -540,6 +540,9 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 		hp_seterr(err, errlen, "out of memory");
 		goto free_all;
 	}
+	/* Outside the state lock, so list/status stay answered meanwhile. */
+	if (hp_test_apply_delay_ms)
+		usleep(hp_test_apply_delay_ms * 1000u);
 	pthread_mutex_lock(&state_lock);
 	ret = hp_image_by_build_id(m->build_id, m->build_id_size, &img);
 	if (ret) {
@@ -550,8 +553,6 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	ret = verify_target(m, &img, plan, err, errlen);
 	if (ret)
 		goto unlock;
-	if (hp_test_apply_delay_ms)
-		usleep(hp_test_apply_delay_ms * 1000u);
 	ret = load_package(fd, m, &p->dl, &dlfd, &pkg, err, errlen);
 	if (ret)
 		goto unlock;
