@@ -83,6 +83,11 @@ static bool hp_gcc_check_options(void)
 		      "of each translation unit", HP_GCC_PLUGIN_NAME);
 		return false;
 	}
+	if (getenv("HOTPATCH_PATCH_SPEC")) {
+		error("%s: patch mode (%<HOTPATCH_PATCH_SPEC=%s%>) is not implemented for GCC yet",
+		      HP_GCC_PLUGIN_NAME, getenv("HOTPATCH_PATCH_SPEC"));
+		return false;
+	}
 	if (global_options_set.x_flag_patchable_function_entry) {
 		error("%s: %<-fpatchable-function-entry%> conflicts with the padding the "
 		      "plugin lays out", HP_GCC_PLUGIN_NAME);
