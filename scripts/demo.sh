@@ -25,14 +25,14 @@ clang=$(sed -n 's/^HP_CLANG:FILEPATH=//p' "$build/CMakeCache.txt")
 plugin=$build/lib/hotpatch/hotpatch-llvm.so
 runtime=$build/lib/libhotpatch.so
 cli=$build/bin/hotpatch
-mkpatch=$build/bin/mkpatch
+mkpatch=$(find "$build" -name mkpatch -type f -perm -u+x | head -n 1)
 hpkv_plain=$(find "$build/samples" -name hpkv -type f -perm -u+x | head -n 1)
 hpload=$(find "$build/samples" -name hpload -type f -perm -u+x | head -n 1)
 
 have_all=1
 for part in "$plugin:compiler plugin (hotpatch-llvm.so)" "$runtime:runtime (libhotpatch.so)" \
 	    "$cli:hotpatch CLI" "$mkpatch:mkpatch"; do
-	[[ -e ${part%%:*} ]] || { missing "${part#*:}"; have_all=0; }
+	[[ -n ${part%%:*} && -e ${part%%:*} ]] || { missing "${part#*:}"; have_all=0; }
 done
 [[ -n $hpload && -n $hpkv_plain ]] || { echo "demo: the sample engine did not build" >&2; exit 1; }
 
@@ -79,7 +79,7 @@ sleep 1
 
 say "the bug"
 echo "   > $send"
-echo "   < $(hpkv_probe "$send")        (expected after the fix: $after)"
+echo "   < $(hpkv_probe_sample "$patch_dir")        (expected after the fix: $after)"
 
 say "mkpatch v1/hpkv v2/hpkv -o fix.hpk --explain"
 "$mkpatch" --explain "$work/v1/hpkv" "$work/v2/hpkv" -o "$work/fix.hpk" | sed 's/^/   /'
@@ -87,14 +87,14 @@ say "mkpatch v1/hpkv v2/hpkv -o fix.hpk --explain"
 say "hotpatch apply $engine_pid fix.hpk"
 "$cli" apply "$engine_pid" "$work/fix.hpk" | sed 's/^/   /'
 echo "   > $send"
-echo "   < $(hpkv_probe "$send")"
+echo "   < $(hpkv_probe_sample "$patch_dir")"
 "$cli" list "$engine_pid" | sed 's/^/   /'
 sleep 2
 
 say "hotpatch revert $engine_pid"
 "$cli" revert "$engine_pid" | sed 's/^/   /'
 echo "   > $send"
-echo "   < $(hpkv_probe "$send")        (the bug is back: $before)"
+echo "   < $(hpkv_probe_sample "$patch_dir")        (the bug is back: $before)"
 
 say "the load client, which ran through apply and revert"
 wait "$load_pid"

@@ -4,7 +4,8 @@
 # hpload, work (a scratch directory).
 
 # hpkv_build_versions ROOT PATCH_DIR: work/v1 = samples/engine,
-# work/v2 = the same plus PATCH_DIR/fix.diff, both built with the plugin.
+# work/v2 = the same plus PATCH_DIR/fix.diff (made against the repository
+# root, hence -p3 inside a copy of samples/engine), both built with the plugin.
 # Sources are compiled by relative path from their own directory, so both
 # builds record the same translation-unit names.
 hpkv_build_versions() {
@@ -14,11 +15,20 @@ hpkv_build_versions() {
 		mkdir -p "$work/$v"
 		cp "$root"/samples/engine/*.[ch] "$work/$v/"
 	done
-	patch -s -p1 -d "$work/v2" <"$patch_dir/fix.diff" || return 1
+	patch -s -p3 -d "$work/v2" <"$patch_dir/fix.diff" || return 1
 	for v in v1 v2; do
-		(cd "$work/$v" && "$clang" -O2 -g -pthread -fpass-plugin="$plugin" \
-			-o hpkv ./*.c) || return 1
+		(cd "$work/$v" && hpkv_compile) || return 1
 	done
+}
+
+# hpkv_compile: in an engine source directory, one compile per translation
+# unit as a build system would run it, then the link.
+hpkv_compile() {
+	local src
+	for src in ./*.c; do
+		"$clang" -O2 -g -pthread -fpass-plugin="$plugin" -c "$src" -o "${src%.c}.o" || return 1
+	done
+	"$clang" -pthread -o hpkv ./*.o
 }
 
 # hpkv_start BINARY: starts it on a free port with the runtime preloaded
@@ -57,7 +67,18 @@ hpkv_probe() {
 }
 
 # hpkv_probe_field PATCH_DIR KEY: a field (send/before/after/...) of the
-# patch's probe file.
+# patch's probe file (format: samples/README.md).
 hpkv_probe_field() {
 	sed -n "s/^$2: //p" "$1/probe"
+}
+
+# hpkv_probe_sample PATCH_DIR: sends the probe's setup lines and its request
+# on one connection; prints the reply to the request.
+hpkv_probe_sample() {
+	local args=() line
+	while IFS= read -r line; do
+		args+=(--send "$line")
+	done < <(hpkv_probe_field "$1" setup)
+	args+=(--send "$(hpkv_probe_field "$1" send)")
+	"$hpload" --port "$port" "${args[@]}" | tail -n 1
 }

@@ -3,8 +3,10 @@
 # v1 and v2 with the plugin, start v1 with the runtime under the load client,
 # mkpatch, apply, observe the fix, revert, observe the bug again — with zero
 # mismatches and errors in the load client and stored state intact.
-# A sample whose probe file has "refused: TEXT" must instead be refused by
-# mkpatch (exit 3) with TEXT in its reason.
+# A sample whose probe says "expect: refused" must instead be refused by
+# mkpatch (exit 3), with its "culprit:" text in the reason. With
+# "probe-once: yes" the probe changes state (a counter), so it is sent once
+# before apply and once after, on one engine.
 #
 # Usage: patch-sample.sh ROOT PATCH_DIR WORK CLANG PLUGIN RUNTIME CLI MKPATCH HPLOAD
 set -euo pipefail
@@ -24,8 +26,9 @@ rm -rf "$work" && mkdir -p "$work"
 
 hpkv_build_versions "$root" "$patch_dir" || fail "building v1/v2 failed"
 
-refused=$(hpkv_probe_field "$patch_dir" refused)
-if [[ -n $refused ]]; then
+if [[ $(hpkv_probe_field "$patch_dir" expect) == refused ]]; then
+	refused=$(hpkv_probe_field "$patch_dir" culprit)
+	[[ -n $refused ]] || fail "$patch_dir/probe: a refused sample needs a culprit: line"
 	status=0
 	"$mkpatch" "$work/v1/hpkv" "$work/v2/hpkv" -o "$work/fix.hpk" 2>"$work/mkpatch.err" || status=$?
 	cat "$work/mkpatch.err"
@@ -51,7 +54,7 @@ load_pid=$!
 
 expect() {
 	local got
-	got=$(hpkv_probe "$send")
+	got=$(hpkv_probe_sample "$patch_dir")
 	[[ $got == "$1" ]] || fail "$2: '$send' answered '$got', expected '$1'"
 }
 expect "$before" "before apply"
@@ -60,9 +63,12 @@ expect "$after" "after apply"
 "$cli" list "$engine_pid"
 sleep 1
 "$cli" revert "$engine_pid" || fail "revert failed"
-expect "$before" "after revert"
-"$cli" apply "$engine_pid" "$work/fix.hpk" || fail "second apply failed"
-expect "$after" "after the second apply"
+if [[ $(hpkv_probe_field "$patch_dir" probe-once) != yes ]]; then
+	expect "$before" "after revert"
+	"$cli" apply "$engine_pid" "$work/fix.hpk" || fail "second apply failed"
+	expect "$after" "after the second apply"
+	"$cli" revert "$engine_pid" || fail "second revert failed"
+fi
 
 got=$(hpkv_probe "GET e2e:state")
 [[ $got == *4242* ]] || fail "state lost: GET e2e:state answered '$got'"
