@@ -56,8 +56,8 @@ static void temps_release(struct temps *t, FILE *log)
 	}
 }
 
-/* TUs to rebuild: those defining functions of P, new functions or new
- * variables (a patch function may call or use them). */
+/* TUs to rebuild: those defining functions of P, new functions, new
+ * variables or changed constants (a patch function may call or use them). */
 static void mark_tus(const struct mp_program *new)
 {
 	for (uint32_t i = 0; i < new->ntus; i++)
@@ -66,7 +66,7 @@ static void mark_tus(const struct mp_program *new)
 		if (new->funcs[i].in_p)
 			new->funcs[i].tu->recompile = true;
 	for (uint32_t i = 0; i < new->nvars; i++)
-		if (new->vars[i].status == MP_NEW)
+		if (new->vars[i].status == MP_NEW || new->vars[i].const_changed)
 			new->vars[i].tu->recompile = true;
 }
 
@@ -149,7 +149,7 @@ static int recompile_all(const struct mp_program *old, const struct mp_program *
 			return mp_fail(d, ENOMEM, "out of memory");
 		int err = mp_write_spec(old, new, tu, spec, d);
 		if (!err)
-			err = mp_recompile(tu, spec, obj, o->log, d);
+			err = mp_recompile(new, tu, spec, obj, o->log, d);
 		if (err)
 			return err;
 		(*objs)[(*nobjs)++] = obj;

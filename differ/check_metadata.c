@@ -86,8 +86,8 @@ int mp_check_metadata(const struct mp_program *old, const struct mp_program *new
 	}
 	for (uint32_t i = 0; !err && i < new->nvars; i++) {
 		const struct mp_var *v = &new->vars[i];
-		if (v->status == MP_CHANGED)
-			err = check_var(v, fi);
+		if (v->status == MP_CHANGED && !v->const_changed)
+			err = check_var(v, fi); /* changed constants travel in the patch */
 	}
 	return err;
 }

@@ -11,6 +11,12 @@ static bool var_differs(const struct mp_var *n, const struct mp_var *o)
 	       (n->flags ^ o->flags) & (HP_MD_VAR_TLS | HP_MD_VAR_CONST);
 }
 
+/* Read-only, not thread-local, not a proxy slot. */
+static bool is_const_data(const struct mp_var *v)
+{
+	return (v->flags & (HP_MD_VAR_CONST | HP_MD_VAR_TLS | HP_MD_VAR_PROXY)) == HP_MD_VAR_CONST;
+}
+
 void mp_compare(struct mp_program *old, struct mp_program *new)
 {
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
@@ -34,5 +40,9 @@ void mp_compare(struct mp_program *old, struct mp_program *new)
 			v->status = MP_NEW;
 		else
 			v->status = var_differs(v, v->twin) ? MP_CHANGED : MP_SAME;
+		v->const_changed = v->status == MP_CHANGED && is_const_data(v) &&
+				   is_const_data(v->twin);
+		if (v->twin)
+			v->twin->const_changed = v->const_changed;
 	}
 }

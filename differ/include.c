@@ -62,6 +62,37 @@ static const struct mp_func *changed_inlinee(const struct mp_program *new, const
 	return NULL;
 }
 
+/* The changed constant f (of program p) reads, or NULL. */
+static const struct mp_var *changed_const(const struct mp_program *p, const struct mp_func *f)
+{
+	for (uint32_t k = 0; k < f->nvars; k++) {
+		const struct mp_var *v = mp_find_var(p, f->vars[k], f->tu);
+		if (v && v->const_changed)
+			return v;
+	}
+	return NULL;
+}
+
+/* Functions that read changed read-only data join S: the post-optimisation
+ * hash names globals, so their hash did not change, but running code
+ * addresses OLD's copy and the patch carries NEW's. A NEW user reads NEW's
+ * copy; an OLD user (its NEW twin may no longer name it) holds OLD's. */
+static void add_const_users(struct mp_program *old, struct mp_program *new)
+{
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		struct mp_func *f = &new->funcs[i];
+		if (f->status != MP_SAME || !f->twin || !f->address)
+			continue;
+		const struct mp_var *v = changed_const(new, f);
+		if (!v && (v = changed_const(old, f->twin)))
+			v = v->twin;
+		if (v) {
+			f->why |= MP_WHY_CONST;
+			f->cause_var = v;
+		}
+	}
+}
+
 int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_stats *st)
 {
 	struct edges e = {0};
@@ -70,9 +101,12 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 	if (err)
 		goto out;
 	uint32_t nwork = 0;
+	add_const_users(old, new);
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i];
-		if (f->status == MP_CHANGED) {
+		if (f->why & MP_WHY_CONST) {
+			/* joins S with its reason set by add_const_users */
+		} else if (f->status == MP_CHANGED) {
 			f->why |= MP_WHY_SOURCE;
 			f->cause = changed_inlinee(new, f);
 			if (f->cause)

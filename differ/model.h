@@ -24,6 +24,7 @@ enum {
 	MP_WHY_INLINES = 1u << 1, /* it inlines a function of P (cause) */
 	MP_WHY_NEW = 1u << 2,     /* new function, kept in the patch */
 	MP_WHY_CLONE = 1u << 3,   /* compiler clone of origin */
+	MP_WHY_CONST = 1u << 4,   /* it uses a changed read-only variable (cause_var) */
 };
 
 struct mp_tu {
@@ -49,6 +50,7 @@ struct mp_func {
 	enum mp_status status;
 	unsigned why;               /* MP_WHY_* */
 	const struct mp_func *cause; /* for MP_WHY_INLINES */
+	const struct mp_var *cause_var; /* for MP_WHY_CONST (NEW's variable) */
 	bool in_p;                  /* replaced (OLD twin exists) or new-kept */
 };
 
@@ -59,6 +61,10 @@ struct mp_var {
 	struct mp_tu *tu;
 	struct mp_var *twin;
 	enum mp_status status;
+	/* Changed read-only data (const, not TLS, in both builds; size or
+	 * initial value differs): not refused; the patch carries NEW's copy and
+	 * every function using it is replaced. Set by mp_compare. */
+	bool const_changed;
 };
 
 struct mp_program {

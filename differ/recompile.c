@@ -51,7 +51,7 @@ static void spec_ref_var(struct spec_out *f, const struct mp_program *old, const
 			 const struct mp_tu *tu, const char *name)
 {
 	const struct mp_var *v = mp_find_var(new, name, tu);
-	if (v ? v->twin != NULL : defined_in_old_symtab(old, name, 1))
+	if (v ? v->twin && !v->const_changed : defined_in_old_symtab(old, name, 1))
 		emit_line(f, "old-var", name);
 }
 
@@ -79,8 +79,8 @@ int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
 	}
 	for (uint32_t i = 0; i < new->nvars; i++) {
 		const struct mp_var *v = &new->vars[i];
-		if (v->tu == tu && v->twin)
-			emit_line(f, "old-var", v->name);
+		if (v->tu == tu && v->twin && !v->const_changed)
+			emit_line(f, "old-var", v->name); /* a changed constant: NEW's is kept */
 	}
 	mp_map_release(&so.seen);
 	if (fclose(so.f))
@@ -92,7 +92,7 @@ static void log_command(FILE *log, const char *const *argv, const char *cwd, con
 {
 	if (!log)
 		return;
-	fprintf(log, "mkpatch: (cd %s &&%s%s", cwd, env ? " " : "", env ? env : "");
+	fprintf(log, "mkpatch: (cd %s &&%s%s", cwd ? cwd : ".", env ? " " : "", env ? env : "");
 	for (size_t i = 0; argv[i]; i++)
 		fprintf(log, " %s", argv[i]);
 	fputs(")\n", log);
@@ -148,8 +148,35 @@ static bool is_dep_option_with_arg(const char *a)
 	return !strcmp(a, "-MF") || !strcmp(a, "-MT") || !strcmp(a, "-MQ");
 }
 
-/* The recorded argv with -o/-M* dropped and -fPIC, -c, -o obj added. */
-static const char **patch_argv(const struct mp_tu *tu, const char *obj)
+static bool same_command(const struct mp_tu *a, const struct mp_tu *b)
+{
+	if (a->argc != b->argc || strcmp(a->cwd, b->cwd))
+		return false;
+	for (uint32_t i = 0; i < a->argc; i++)
+		if (strcmp(a->argv[i], b->argv[i]))
+			return false;
+	return true;
+}
+
+/* a is the source of another TU that the same command compiled
+ * (`cc -o prog a.c b.c` records that argv for both): compiling it with
+ * -c -o OBJ would be "cannot specify -o when generating multiple output
+ * files", and it is not this TU anyway. */
+static bool other_source(const struct mp_program *p, const struct mp_tu *tu, const char *a)
+{
+	if (!strcmp(a, tu->source))
+		return false;
+	for (uint32_t i = 0; i < p->ntus; i++) {
+		const struct mp_tu *o = &p->tus[i];
+		if (o != tu && !strcmp(o->source, a) && same_command(o, tu))
+			return true;
+	}
+	return false;
+}
+
+/* The recorded argv with -o/-M* and other TUs' sources dropped and -fPIC,
+ * -c, -o obj added. */
+static const char **patch_argv(const struct mp_program *p, const struct mp_tu *tu, const char *obj)
 {
 	const char **v = calloc((size_t)tu->argc + 6, sizeof(*v));
 	if (!v)
@@ -164,6 +191,8 @@ static const char **patch_argv(const struct mp_tu *tu, const char *obj)
 		}
 		if (i > 0 && ((!strncmp(a, "-o", 2) && a[2]) || !strcmp(a, "-MD") ||
 			      !strcmp(a, "-MMD") || !strncmp(a, "-MF", 3) || !strncmp(a, "-Wp,-M", 6)))
+			continue;
+		if (i > 0 && other_source(p, tu, a))
 			continue;
 		has_c |= !strcmp(a, "-c");
 		v[n++] = a;
@@ -189,8 +218,8 @@ static bool file_in(const char *dir, const char *path)
 	return ok;
 }
 
-int mp_recompile(const struct mp_tu *tu, const char *spec_path, const char *obj_path, FILE *log,
-		 struct mp_diag *d)
+int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char *spec_path,
+		 const char *obj_path, FILE *log, struct mp_diag *d)
 {
 	if (!tu->argc)
 		return mp_fail(d, MP_ERECOMPILE, "no compile command recorded for '%s'", tu->source);
@@ -200,7 +229,7 @@ int mp_recompile(const struct mp_tu *tu, const char *spec_path, const char *obj_
 	if (!file_in(tu->cwd, tu->source))
 		return mp_fail(d, MP_ERECOMPILE, "cannot recompile: source file '%s' not found (in '%s')",
 			       tu->source, tu->cwd);
-	const char **argv = patch_argv(tu, obj_path);
+	const char **argv = patch_argv(p, tu, obj_path);
 	char *env = NULL;
 	if (!argv || asprintf(&env, "HOTPATCH_PATCH_SPEC=%s", spec_path) < 0) {
 		free(argv);

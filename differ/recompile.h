@@ -14,9 +14,11 @@ int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
 
 /* Re-runs tu's recorded compile command in its recorded directory with
  * -fPIC, -o obj_path and HOTPATCH_PATCH_SPEC=spec_path, and checks that the
- * object exists afterwards. log: where to echo the command, or NULL. */
-int mp_recompile(const struct mp_tu *tu, const char *spec_path, const char *obj_path, FILE *log,
-		 struct mp_diag *d);
+ * object exists afterwards. When one command compiled several sources, the
+ * other TUs of p (same cwd and argv) have their sources dropped from it.
+ * log: where to echo the command, or NULL. */
+int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char *spec_path,
+		 const char *obj_path, FILE *log, struct mp_diag *d);
 
 /* Runs argv (argv[0] looked up in PATH) in cwd with one extra environment
  * variable (env may be NULL). Returns the exit status (0..255), or a

@@ -15,6 +15,10 @@ void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 		ADD("inlines %s()", f->cause->name);
 	else if (f->why & MP_WHY_SOURCE)
 		ADD("source changed");
+	else if (f->why & MP_WHY_CONST && f->cause_var)
+		ADD("uses changed constant %s", *f->cause_var->source_name
+						      ? f->cause_var->source_name
+						      : f->cause_var->name);
 	if (f->why & MP_WHY_CLONE)
 		ADD(", clone of %s()", *f->origin ? f->origin : f->norm ? f->norm : f->name);
 #undef ADD
@@ -83,6 +87,10 @@ static void json_func(FILE *out, const struct mp_func *f, bool first)
 	if (f->cause) {
 		fputs(", \"inlines\": ", out);
 		json_str(out, f->cause->name);
+	}
+	if (f->why & MP_WHY_CONST && f->cause_var) {
+		fputs(", \"constant\": ", out);
+		json_str(out, f->cause_var->name);
 	}
 	fputc('}', out);
 }

@@ -8,7 +8,9 @@
 # "//@" metadata directives that md_emit.py turns into a .hotpatch record
 # (standing in for the compiler plugin). With HP_PLUGIN=path/to/
 # hotpatch-llvm.so the real plugin builds them instead. PATTERN is an extended regex that
-# mkpatch's combined output must match ("" for none). Without MKPATCH ARGS
+# mkpatch's combined output must match ("" for none). With the real plugin,
+# a CASEDIR holding a file "one_command" is built by a single command
+# line (cc ... -o prog a.c b.c), as some Makefiles do. Without MKPATCH ARGS
 # the call is "--dry-run --explain".
 set -euo pipefail
 mkpatch=$1 case=$2 want=$3 pattern=$4
@@ -21,6 +23,13 @@ trap 'rm -rf "$work"' EXIT
 build() { # side
 	local side=$1 objs=()
 	mkdir -p "$work/$side"
+	if [[ -n ${HP_PLUGIN:-} && -e $case/one_command ]]; then
+		local srcs=()
+		for src in "$case/$side"/*.c; do srcs+=("$(basename "$src")"); done
+		(cd "$case/$side" && "$cc" -O2 -g -fpass-plugin="$HP_PLUGIN" -fplugin="$HP_PLUGIN" \
+			-o "$work/$side/prog" "${srcs[@]}")
+		return
+	fi
 	for src in "$case/$side"/*.c; do
 		local base
 		base=$(basename "$src" .c)

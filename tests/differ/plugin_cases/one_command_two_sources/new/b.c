@@ -1,0 +1,1 @@
+int __attribute__((noinline)) helper_b(int x) { return x * 3; }
