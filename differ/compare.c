@@ -11,10 +11,20 @@ static bool var_differs(const struct mp_var *n, const struct mp_var *o)
 	       (n->flags ^ o->flags) & (HP_MD_VAR_TLS | HP_MD_VAR_CONST);
 }
 
-/* Read-only, not thread-local, not a proxy slot. */
-static bool is_const_data(const struct mp_var *v)
+/* Read-only, not thread-local, not a proxy slot, and placed in a section
+ * that is never written: a const holding addresses (a table of function
+ * pointers) lands in .data.rel.ro in a PIE, and patch mode cannot rebuild
+ * it (its initialiser would name old symbols), so it stays refused. */
+static bool is_const_data(const struct mp_program *p, const struct mp_var *v)
 {
-	return (v->flags & (HP_MD_VAR_CONST | HP_MD_VAR_TLS | HP_MD_VAR_PROXY)) == HP_MD_VAR_CONST;
+	if ((v->flags & (HP_MD_VAR_CONST | HP_MD_VAR_TLS | HP_MD_VAR_PROXY)) != HP_MD_VAR_CONST)
+		return false;
+	for (size_t i = 0; i < p->elf.nsecs; i++) {
+		const struct mp_elf_section *s = &p->elf.secs[i];
+		if (v->address >= s->addr && v->address - s->addr < s->size)
+			return !s->write && !s->exec;
+	}
+	return false;
 }
 
 void mp_compare(struct mp_program *old, struct mp_program *new)
@@ -40,8 +50,8 @@ void mp_compare(struct mp_program *old, struct mp_program *new)
 			v->status = MP_NEW;
 		else
 			v->status = var_differs(v, v->twin) ? MP_CHANGED : MP_SAME;
-		v->const_changed = v->status == MP_CHANGED && is_const_data(v) &&
-				   is_const_data(v->twin);
+		v->const_changed = v->status == MP_CHANGED && is_const_data(new, v) &&
+				   is_const_data(old, v->twin);
 		if (v->twin)
 			v->twin->const_changed = v->const_changed;
 	}

@@ -119,6 +119,7 @@ static int read_sections(struct mp_elf *e, struct mp_diag *d)
 		s->addr = sh.sh_addr;
 		s->size = sh.sh_size;
 		s->exec = sh.sh_flags & SHF_EXECINSTR;
+		s->write = sh.sh_flags & SHF_WRITE;
 		if (sh.sh_type != SHT_NOBITS) {
 			Elf_Data *data = elf_rawdata(scn, NULL);
 			if (!data || data->d_size != sh.sh_size)

@@ -23,6 +23,7 @@ struct mp_elf_section {
 	uint64_t addr, size;
 	const uint8_t *data; /* NULL for SHT_NOBITS */
 	bool exec;
+	bool write; /* SHF_WRITE: .data, .bss, .data.rel.ro (relocated then made read-only) */
 };
 
 struct mp_elf {
