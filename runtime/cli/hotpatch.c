@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hotpatch/hotpatch.h"
@@ -19,15 +20,21 @@
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* Set while rehearsing: the per-operation results are not printed. */
+static int quiet;
+
 static const char usage_text[] =
 	"usage: hotpatch [--json] apply PID PKG\n"
 	"       hotpatch [--json] revert PID [PATCH]\n"
 	"       hotpatch [--json] list PID\n"
 	"       hotpatch [--json] status PID\n"
+	"       hotpatch rehearse PID PKG [CYCLES]\n"
 	"\n"
 	"Applies, reverts and shows live patches in process PID, which must run\n"
 	"libhotpatch (linked in or LD_PRELOADed). PATCH is an id or name shown by\n"
 	"list; without it revert undoes the most recent patch.\n"
+	"rehearse applies and reverts PKG CYCLES times (default 1) and leaves the\n"
+	"process unpatched: a rehearsal of a patch under the process's real load.\n"
 	"\n"
 	"  --json     print results as JSON\n"
 	"  --help     show this help\n"
@@ -156,7 +163,9 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-static int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd)
+/* One request/reply exchange. With reply non-NULL a successful reply's
+ * text is handed to the caller (to free) instead of being printed. */
+static int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd, char **reply)
 {
 	struct hp_wire_resp resp;
 	char *text;
@@ -188,29 +197,92 @@ static int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd)
 		/* The runtime's reason is one line already; keep it that way. */
 		text[strcspn(text, "\n")] = 0;
 		ret = fail("%s", text[0] ? text : hp_strerror(resp.status));
-	} else {
+	} else if (reply) {
+		*reply = text;
+		return 0;
+	} else if (!quiet) {
 		fputs(text, stdout);
 	}
 	free(text);
 	return ret;
 }
 
+/* Opens PKG for sending; refuses anything but a regular file before the
+ * engine ever sees it. */
+static int open_package(const char *pkg, int *fd)
+{
+	struct stat st;
+
+	*fd = open(pkg, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (*fd < 0)
+		return fail("cannot open '%s': %s", pkg, strerror(errno));
+	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		return fail("'%s' is not a regular file", pkg);
+	}
+	return 0;
+}
+
 static int cmd_apply(pid_t pid, const char *pkg, int flags)
 {
 	struct hp_wire_req req = {.op = HP_OP_APPLY, .flags = flags};
-	struct stat st;
 	int fd, ret;
 
-	fd = open(pkg, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return fail("cannot open '%s': %s", pkg, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail("'%s' is not a regular file", pkg);
-	}
-	ret = transact(pid, &req, fd);
+	ret = open_package(pkg, &fd);
+	if (ret)
+		return ret;
+	ret = transact(pid, &req, fd, NULL);
 	close(fd);
 	return ret;
+}
+
+/* One apply and the revert of exactly that patch (by the id the runtime
+ * reports), so a patch someone else applies meanwhile is left alone. */
+static int rehearse_once(pid_t pid, int pkg_fd, unsigned long cycle)
+{
+	struct hp_wire_req req = {.op = HP_OP_APPLY};
+	unsigned id;
+	char *reply;
+	int ret;
+
+	ret = transact(pid, &req, pkg_fd, &reply);
+	if (ret)
+		return fail("rehearsal stopped at cycle %lu: the apply failed", cycle);
+	ret = sscanf(reply, "applied patch %u", &id);
+	free(reply);
+	if (ret != 1)
+		return fail("rehearsal stopped at cycle %lu: unexpected apply reply", cycle);
+	req = (struct hp_wire_req){.op = HP_OP_REVERT};
+	snprintf(req.arg, sizeof(req.arg), "%u", id);
+	quiet = 1;
+	ret = transact(pid, &req, -1, NULL);
+	quiet = 0;
+	if (ret)
+		return fail("rehearsal stopped at cycle %lu: patch %u is still applied", cycle, id);
+	return 0;
+}
+
+static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
+{
+	struct timespec t0, t1;
+	double seconds;
+	int fd, ret = 0;
+
+	ret = open_package(pkg, &fd);
+	if (ret)
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 1; i <= cycles && !ret; i++)
+		ret = rehearse_once(pid, fd, i);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	if (ret)
+		return ret;
+	seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("rehearsed %lu apply+revert cycles in %.3f s (%.1f us per cycle); "
+	       "process %d is unpatched\n",
+	       cycles, seconds, seconds * 1e6 / (double)cycles, (int)pid);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -246,7 +318,7 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	nargs = argc - optind;
 	if (strcmp(cmd, "apply") && strcmp(cmd, "revert") && strcmp(cmd, "list") &&
-	    strcmp(cmd, "status"))
+	    strcmp(cmd, "status") && strcmp(cmd, "rehearse"))
 		return usage_error("unknown command '%s'", cmd);
 	if (nargs < 1)
 		return usage_error("'%s' needs a PID", cmd);
@@ -256,6 +328,22 @@ int main(int argc, char **argv)
 		if (nargs != 2)
 			return usage_error("%s", "usage: hotpatch apply PID PKG");
 		return cmd_apply(pid, argv[optind + 1], flags);
+	}
+	if (!strcmp(cmd, "rehearse")) {
+		unsigned long cycles = 1;
+		char *end;
+
+		if (nargs < 2 || nargs > 3)
+			return usage_error("%s", "usage: hotpatch rehearse PID PKG [CYCLES]");
+		if (nargs == 3) {
+			errno = 0;
+			cycles = strtoul(argv[optind + 2], &end, 10);
+			if (errno || *end || end == argv[optind + 2] || cycles == 0 ||
+			    cycles > 100000000 || argv[optind + 2][0] == '-')
+				return usage_error("invalid CYCLES '%s' (1..100000000)",
+						   argv[optind + 2]);
+		}
+		return cmd_rehearse(pid, argv[optind + 1], cycles);
 	}
 	req.flags = flags;
 	if (!strcmp(cmd, "revert")) {
@@ -272,5 +360,5 @@ int main(int argc, char **argv)
 			return usage_error("usage: hotpatch %s PID", cmd);
 		req.op = strcmp(cmd, "list") ? HP_OP_STATUS : HP_OP_LIST;
 	}
-	return transact(pid, &req, -1);
+	return transact(pid, &req, -1, NULL);
 }

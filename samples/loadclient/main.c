@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ static void usage(FILE *out)
 		"  --json           print the result as one JSON object\n"
 		"  --send LINE      send LINE, print the reply line; repeatable,\n"
 		"                   all on one connection\n"
+		"SIGINT or SIGTERM ends a run early; the summary is still printed.\n"
 		"Exit status: 0 no errors and no mismatches, 1 otherwise, 2 usage.\n",
 		MAX_CONNECTIONS, DEFAULT_SECONDS, MAX_SECONDS, DEFAULT_DEADLINE_S);
 }
@@ -227,6 +229,23 @@ static void print_result(const struct options *o, const struct workload_result *
 	printf("mismatches: %" PRIu64 "\n", sum->mismatches);
 }
 
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	workload_request_stop();
+}
+
+/* SIGINT/SIGTERM end the run early; the summary is still printed, so a
+ * script can run the load for exactly as long as something else takes. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static int run_load(struct options *o)
 {
 	double limit = o->seconds > 0 ? o->seconds
@@ -244,6 +263,7 @@ static int run_load(struct options *o)
 		fprintf(stderr, "hpload: out of memory\n");
 		goto out;
 	}
+	catch_stop_signals();
 	start = workload_now_ns();
 	deadline = start + (uint64_t)(limit * 1e9);
 	for (; started < o->connections; started++) {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,12 +202,20 @@ static void report(struct session *s, const char *what, const char *got)
 		got ? got : "(no reply)");
 }
 
+static atomic_int stop_requested;
+
+void workload_request_stop(void)
+{
+	atomic_store_explicit(&stop_requested, 1, memory_order_relaxed);
+}
+
 static void run_requests(struct session *s)
 {
 	struct workload_result *res = s->res;
 
 	while ((s->cfg->max_requests == 0 || res->requests < s->cfg->max_requests) &&
-	       workload_now_ns() < s->cfg->deadline_ns) {
+	       workload_now_ns() < s->cfg->deadline_ns &&
+	       !atomic_load_explicit(&stop_requested, memory_order_relaxed)) {
 		unsigned ki;
 		uint64_t t0, t1;
 		const char *got;

@@ -27,6 +27,11 @@ struct workload_result {
  * to the caller). Never exits the process. */
 void workload_run(const struct workload_config *cfg, struct workload_result *res);
 
+/* Asks every running connection to stop after its current request, as if
+ * the deadline had passed. Async-signal-safe (one lock-free atomic store),
+ * so a SIGINT/SIGTERM handler may call it. */
+void workload_request_stop(void);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t workload_now_ns(void);
 
