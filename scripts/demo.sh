@@ -11,7 +11,11 @@ build=${HP_BUILD_DIR:-$root/build/demo}
 work=$build/demo-work
 load_seconds=${HP_DEMO_LOAD_SECONDS:-12}
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
 missing() { printf '   not built yet: %s\n' "$*"; }
 
 # shellcheck source=scripts/lib/hpkv.sh
@@ -68,7 +72,11 @@ after=$(hpkv_probe_field "$patch_dir" after)
 
 say "building engine v1 and v2 ($(basename "$patch_dir")) with the plugin"
 hpkv_build_versions "$root" "$patch_dir"
-sed -n '1,/^$/p' "$patch_dir/README.md" | sed 's/^/   /'
+# The sample's own description: its title, bug and fix paragraphs.
+awk '/^# / { sub(/^# /, ""); print; next }
+     /^\*\*(Bug|Fix):\*\*/ { show = 1 }
+     /^$/ { show = 0 }
+     show' "$patch_dir/README.md" | sed 's/\*\*//g; s/^/   /'
 
 say "starting engine v1 with the runtime, and the load client for ${load_seconds}s"
 hpkv_start "$work/v1/hpkv"
@@ -82,7 +90,7 @@ echo "   > $send"
 echo "   < $(hpkv_probe_sample "$patch_dir")        (expected after the fix: $after)"
 
 say "mkpatch v1/hpkv v2/hpkv -o fix.hpk --explain"
-"$mkpatch" --explain "$work/v1/hpkv" "$work/v2/hpkv" -o "$work/fix.hpk" | sed 's/^/   /'
+"$mkpatch" --explain "$work/v1/hpkv" "$work/v2/hpkv" -o "$work/fix.hpk" 2>&1 | sed 's/^/   /'
 
 say "hotpatch apply $engine_pid fix.hpk"
 "$cli" apply "$engine_pid" "$work/fix.hpk" | sed 's/^/   /'
