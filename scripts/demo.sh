@@ -78,6 +78,15 @@ awk '/^# / { sub(/^# /, ""); print; next }
      /^$/ { show = 0 }
      show' "$patch_dir/README.md" | sed 's/\*\*//g; s/^/   /'
 
+if [[ $(hpkv_probe_field "$patch_dir" expect) == refused ]]; then
+	say "mkpatch v1/hpkv v2/hpkv -o fix.hpk --explain (a change that must be refused)"
+	status=0
+	"$mkpatch" --explain "$work/v1/hpkv" "$work/v2/hpkv" -o "$work/fix.hpk" >"$work/mkpatch.out" 2>&1 || status=$?
+	sed 's/^/   /' "$work/mkpatch.out"
+	echo "   mkpatch exit status: $status (3 = refused; nothing was written)"
+	exit 0
+fi
+
 say "starting engine v1 with the runtime, and the load client for ${load_seconds}s"
 hpkv_start "$work/v1/hpkv"
 echo "   hpkv pid $engine_pid on 127.0.0.1:$port"
