@@ -25,7 +25,7 @@ missing() { printf '   not built yet: %s\n' "$*"; }
 say "building hotpatch (cmake, $build)"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHP_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
-clang=$(sed -n 's/^HP_CLANG:FILEPATH=//p' "$build/CMakeCache.txt")
+cc=$(sed -n 's/^HP_CLANG:FILEPATH=//p' "$build/CMakeCache.txt")
 plugin=$build/lib/hotpatch/hotpatch-llvm.so
 runtime=$build/lib/libhotpatch.so
 cli=$build/bin/hotpatch

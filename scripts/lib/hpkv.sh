@@ -1,7 +1,8 @@
 # Shell helpers shared by scripts/demo.sh and tests/e2e: build two versions
 # of the sample engine with the plugin, start one with the runtime, probe it.
-# Source it; it defines functions only. Callers set: clang, plugin, runtime,
-# hpload, work (a scratch directory).
+# Source it; it defines functions only. Callers set: cc (clang-19 or gcc),
+# plugin (hotpatch-llvm.so or hotpatch-gcc.so), runtime, hpload, work (a
+# scratch directory).
 
 # hpkv_build_versions ROOT PATCH_DIR: work/v1 = samples/engine,
 # work/v2 = the same plus PATCH_DIR/fix.diff (made against the repository
@@ -24,11 +25,12 @@ hpkv_build_versions() {
 # hpkv_compile: in an engine source directory, one compile per translation
 # unit as a build system would run it, then the link.
 hpkv_compile() {
-	local src
+	local src flag=-fpass-plugin=$plugin
+	[[ $(basename "$plugin") == hotpatch-gcc.so ]] && flag=-fplugin=$plugin
 	for src in ./*.c; do
-		"$clang" -O2 -g -pthread -fpass-plugin="$plugin" -c "$src" -o "${src%.c}.o" || return 1
+		"$cc" -O2 -g -pthread "$flag" -c "$src" -o "${src%.c}.o" || return 1
 	done
-	"$clang" -pthread -o hpkv ./*.o
+	"$cc" -pthread -o hpkv ./*.o
 }
 
 # hpkv_start BINARY: starts it on a free port with the runtime preloaded

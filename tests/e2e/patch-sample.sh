@@ -8,9 +8,9 @@
 # "probe-once: yes" the probe changes state (a counter), so it is sent once
 # before apply and once after, on one engine.
 #
-# Usage: patch-sample.sh ROOT PATCH_DIR WORK CLANG PLUGIN RUNTIME CLI MKPATCH HPLOAD
+# Usage: patch-sample.sh ROOT PATCH_DIR WORK CC PLUGIN RUNTIME CLI MKPATCH HPLOAD
 set -euo pipefail
-root=$1 patch_dir=$2 work=$3 clang=$4 plugin=$5 runtime=$6 cli=$7 mkpatch=$8 hpload=$9
+root=$1 patch_dir=$2 work=$3 cc=$4 plugin=$5 runtime=$6 cli=$7 mkpatch=$8 hpload=$9
 . "$root/scripts/lib/hpkv.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

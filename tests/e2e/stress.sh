@@ -9,14 +9,14 @@
 # With --compare it then runs the load client as long again without the
 # loop and prints throughput and p99 during the loop as a ratio of that.
 #
-# Usage: stress.sh [--compare] CYCLES ROOT WORK CLANG PLUGIN RUNTIME CLI MKPATCH HPLOAD
+# Usage: stress.sh [--compare] CYCLES ROOT WORK CC PLUGIN RUNTIME CLI MKPATCH HPLOAD
 set -euo pipefail
 compare=0
 if [[ $1 == --compare ]]; then
 	compare=1
 	shift
 fi
-cycles=$1 root=$2 work=$3 clang=$4 plugin=$5 runtime=$6 cli=$7 mkpatch=$8 hpload=$9
+cycles=$1 root=$2 work=$3 cc=$4 plugin=$5 runtime=$6 cli=$7 mkpatch=$8 hpload=$9
 . "$root/scripts/lib/hpkv.sh"
 patch_dir=$root/samples/patches/02-key-length-inlined
 
