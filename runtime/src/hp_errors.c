@@ -1,6 +1,4 @@
 /* Error texts for the project's error range; errno values go to strerror. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "hp_internal.h"
@@ -37,15 +35,4 @@ HP_EXPORT const char *hp_strerror(int err)
 HP_EXPORT const char *hp_version(void)
 {
 	return HP_VERSION_STRING;
-}
-
-void hp_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }

@@ -7,12 +7,14 @@
 
 #include "hotpatch/hotpatch.h"
 #include "hp_package.h"
+#include "hp_pkg_internal.h"
 
 #define HP_EXPORT __attribute__((visibility("default")))
 #define HP_MAX_SEGMENTS 32
 
-void hp_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* The runtime reports errors the way the package reader does: one
+ * formatter serves both. */
+#define hp_seterr hp_pkg_seterr
 
 /* ---- loaded images (hp_image.c) ---- */
 
