@@ -84,3 +84,24 @@ hpkv_probe_sample() {
 	args+=(--send "$(hpkv_probe_field "$1" send)")
 	"$hpload" --port "$port" "${args[@]}" | tail -n 1
 }
+
+# hpkv_test_begin: for test scripts: fail() and a trap that stops the engine
+# (engine_pid) and a background load client (load_pid) however the script
+# ends; starts with an empty $work.
+hpkv_test_begin() {
+	engine_pid=
+	load_pid=
+	trap hpkv_test_cleanup EXIT
+	rm -rf "${work:?}" && mkdir -p "$work"
+}
+
+hpkv_test_cleanup() {
+	[[ -n ${load_pid:-} ]] && kill "$load_pid" 2>/dev/null || true
+	[[ -n ${engine_pid:-} ]] && kill -KILL "$engine_pid" 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}

@@ -20,16 +20,7 @@ cycles=$1 root=$2 work=$3 cc=$4 plugin=$5 runtime=$6 cli=$7 mkpatch=$8 hpload=$9
 . "$root/scripts/lib/hpkv.sh"
 patch_dir=$root/samples/patches/02-key-length-inlined
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-engine_pid=
-load_pid=
-cleanup() {
-	[[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null || true
-	[[ -n $engine_pid ]] && kill -KILL "$engine_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-rm -rf "$work" && mkdir -p "$work"
+hpkv_test_begin
 
 hpkv_build_versions "$root" "$patch_dir" || fail "building v1/v2 failed"
 "$mkpatch" "$work/v1/hpkv" "$work/v2/hpkv" -o "$work/fix.hpk" 2>/dev/null || fail "mkpatch exited $?"
