@@ -83,11 +83,6 @@ static bool hp_gcc_check_options(void)
 		      "of each translation unit", HP_GCC_PLUGIN_NAME);
 		return false;
 	}
-	if (getenv("HOTPATCH_PATCH_SPEC")) {
-		error("%s: patch mode (%<HOTPATCH_PATCH_SPEC=%s%>) is not implemented for GCC yet",
-		      HP_GCC_PLUGIN_NAME, getenv("HOTPATCH_PATCH_SPEC"));
-		return false;
-	}
 	if (global_options_set.x_flag_patchable_function_entry) {
 		error("%s: %<-fpatchable-function-entry%> conflicts with the padding the "
 		      "plugin lays out", HP_GCC_PLUGIN_NAME);
@@ -153,7 +148,7 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 		      version->basever, version->datestamp);
 		return 1;
 	}
-	if (!hp_gcc_parse_args(info) || !hp_gcc_check_options())
+	if (!hp_gcc_parse_args(info) || !hp_gcc_check_options() || !hp_gcc_patch_load())
 		return 1;
 	if (getenv("HOTPATCH_GCC_DUMP") && strcmp(getenv("HOTPATCH_GCC_DUMP"), "0"))
 		hp_gcc_opts.dump = true;
@@ -167,5 +162,8 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 	register_callback(info->base_name, PLUGIN_START_UNIT, hp_gcc_start_unit, NULL);
 	register_callback(info->base_name, PLUGIN_FINISH_DECL, hp_gcc_finish_decl, NULL);
 	register_callback(info->base_name, PLUGIN_FINISH_UNIT, hp_gcc_finish_unit, NULL);
+	if (hp_gcc_patch_mode)
+		register_callback(info->base_name, PLUGIN_ALL_IPA_PASSES_END, hp_gcc_patch_ipa_end,
+				  NULL);
 	return 0;
 }

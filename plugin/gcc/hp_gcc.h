@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+struct hp_md_var_desc;
+
 #define HP_GCC_PLUGIN_NAME "hotpatch-gcc"
 
 /* A growable array of interned names (each list is a set). */
@@ -67,6 +69,14 @@ uint64_t hp_gcc_hash_initializer(tree decl);
 /* hp_gcc_entry.cc: padding, alignment and the 2-byte entry. */
 opt_pass *hp_gcc_make_entry_pass(gcc::context *ctxt);
 void hp_gcc_entry_setup(void);
+
+/* hp_gcc_patch.cc: patch mode (HOTPATCH_PATCH_SPEC, docs/patch-mode.md). */
+extern bool hp_gcc_patch_mode;
+bool hp_gcc_patch_load(void);
+void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data);
+unsigned int hp_gcc_patch_rewrite(function *fun);
+bool hp_gcc_patch_is_target(tree decl);
+void hp_gcc_patch_add_proxies(vec<struct hp_md_var_desc> *out);
 
 /* hp_gcc_emit.cc: the .hotpatch record. */
 void hp_gcc_pin_static_var(tree decl);

@@ -428,7 +428,9 @@ public:
 	unsigned int execute(function *fun) final override
 	{
 		hp_gcc_describe_function(fun, hp_gcc_new_func(fun->decl));
-		return 0;
+		/* patch mode: uses of old symbols through slots, once the
+		 * body has been hashed as NEW's */
+		return hp_gcc_patch_rewrite(fun);
 	}
 };
 

@@ -218,6 +218,8 @@ static void hp_gcc_add_var_descs(vec<struct hp_md_var_desc> *out)
 
 		if (DECL_ARTIFICIAL(decl) || DECL_HARD_REGISTER(decl))
 			continue;
+		if (hp_gcc_patch_is_target(decl))
+			continue; /* in the old image: recorded as its proxy slot */
 		if (!defined && !DECL_EXTERNAL(decl))
 			continue; /* optimised away */
 		memset(&d, 0, sizeof(d));
@@ -288,6 +290,10 @@ void hp_gcc_emit_unit(void)
 
 	hp_gcc_add_func_descs(&funcs);
 	hp_gcc_add_var_descs(&vars);
+	if (hp_gcc_patch_mode) {
+		tu.flags |= HP_MD_TU_PATCH_MODE;
+		hp_gcc_patch_add_proxies(&vars);
+	}
 	if (hp_gcc_opts.dump)
 		hp_gcc_dump(funcs.address(), funcs.length(), vars.address(), vars.length());
 	err = hp_md_asm_encode(&tu, funcs.address(), funcs.length(), vars.address(),

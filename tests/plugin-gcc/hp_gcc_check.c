@@ -3,6 +3,11 @@
  *   hp_gcc_check entries FILE   check padding, alignment and entry of every
  *                               function recorded, against its symbol
  *   hp_gcc_check dump FILE      print the metadata, one line per item
+ *   hp_gcc_check patch FILE     check a patch-mode object or package: each
+ *                               proxy slot exists (in hotpatch_proxy once
+ *                               linked), no relocation names an old symbol,
+ *                               dropped bodies are gone; prints "kept F"
+ *                               and "proxy T" lines
  *
  * GCC puts endbr64 only on functions that may be reached indirectly (a
  * static function only called directly has none), so unlike the Clang
@@ -292,12 +297,208 @@ static int hp_cmd_dump(const char *path)
 	return 0;
 }
 
+/* ---- patch mode -------------------------------------------------------- */
+
+static Elf_Scn *hp_elf_section(struct hp_elf *f, const char *name, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		const char *n;
+
+		gelf_getshdr(scn, sh);
+		n = elf_strptr(f->elf, f->shstrndx, sh->sh_name);
+		if (n && !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}
+
+/* Is there a symbol called name in .symtab or .dynsym (with defined_only,
+ * not SHN_UNDEF)? It is copied to *out. */
+static int hp_elf_find_symbol(struct hp_elf *f, const char *name, int defined_only,
+			      GElf_Sym *out)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		Elf_Data *d;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			gelf_getsym(d, (int)i, &sym);
+			n = elf_strptr(f->elf, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name) && (!defined_only || sym.st_shndx != SHN_UNDEF)) {
+				if (out)
+					*out = sym;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Does a relocation (other than the metadata's own) name symbol name? */
+static int hp_elf_relocates_against(struct hp_elf *f, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		Elf_Data *d, *syms;
+		GElf_Shdr symsh;
+
+		gelf_getshdr(scn, &sh);
+		if (sh.sh_type != SHT_RELA || !sh.sh_link)
+			continue;
+		if (sh.sh_info) {
+			GElf_Shdr target;
+			const char *tn;
+
+			gelf_getshdr(elf_getscn(f->elf, sh.sh_info), &target);
+			tn = elf_strptr(f->elf, f->shstrndx, target.sh_name);
+			if (tn && !strcmp(tn, HP_MD_SECTION))
+				continue;
+		}
+		gelf_getshdr(elf_getscn(f->elf, sh.sh_link), &symsh);
+		syms = elf_getdata(elf_getscn(f->elf, sh.sh_link), NULL);
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && syms && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *n;
+
+			gelf_getrela(d, (int)i, &r);
+			if (!GELF_R_SYM(r.r_info) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+				continue;
+			n = elf_strptr(f->elf, symsh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int hp_is_kept(const struct hp_md_record *rec, const char *name)
+{
+	for (uint32_t i = 0; i < rec->hdr.func_count; i++) {
+		struct hp_md_func_disk fn;
+
+		if (!hp_md_func(rec, i, &fn) && !strcmp(hp_md_str(rec, fn.name), name))
+			return 1;
+	}
+	return 0;
+}
+
+static int hp_check_proxy(struct hp_elf *f, const struct hp_md_record *rec,
+			  const struct hp_md_var_disk *v, int linked)
+{
+	const char *target = hp_md_str(rec, v->name);
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	Elf_Scn *proxy = hp_elf_section(f, "hotpatch_proxy", &sh);
+	char slot[512];
+	int bad = 0;
+
+	snprintf(slot, sizeof(slot), "__hp_proxy.%s", target);
+	if (!hp_elf_find_symbol(f, slot, 1, &sym)) {
+		printf("FAIL no slot symbol %s\n", slot);
+		bad = 1;
+	} else if (!proxy || sym.st_shndx != elf_ndxscn(proxy) || sym.st_size != 8 ||
+		   GELF_ST_BIND(sym.st_info) != STB_LOCAL) {
+		printf("FAIL slot %s is not a local 8-byte object in hotpatch_proxy\n", slot);
+		bad = 1;
+	}
+	if (proxy && (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_WRITE))) {
+		printf("FAIL hotpatch_proxy is not writable PROGBITS\n");
+		bad = 1;
+	}
+	if (v->size != 8 || strcmp(hp_md_str(rec, v->source_name), target)) {
+		printf("FAIL proxy record of %s: size %" PRIu64 " source %s\n", target, v->size,
+		       hp_md_str(rec, v->source_name));
+		bad = 1;
+	}
+	if (!hp_is_kept(rec, target) && hp_elf_find_symbol(f, target, 0, NULL)) {
+		printf("FAIL old symbol %s still present\n", target);
+		bad = 1;
+	}
+	if (hp_elf_relocates_against(f, target)) {
+		printf("FAIL a relocation refers to old symbol %s directly\n", target);
+		bad = 1;
+	}
+	if (linked && (!proxy || v->address < sh.sh_addr || v->address + 8 > sh.sh_addr + sh.sh_size ||
+		       !hp_elf_has_symbol(f, slot, v->address))) {
+		printf("FAIL slot for %s not at its symbol in hotpatch_proxy\n", target);
+		bad = 1;
+	}
+	printf("proxy %s\n", target);
+	return bad;
+}
+
+static int hp_cmd_patch(const char *path)
+{
+	unsigned bad = 0, proxies = 0, endbrs = 0;
+	struct hp_md_record rec;
+	struct hp_md_iter it;
+	struct hp_elf f;
+	GElf_Ehdr eh;
+	int r, linked;
+
+	if (hp_elf_open(&f, path))
+		return 2;
+	if (hp_elf_metadata(&f, path, &it)) {
+		hp_elf_close(&f);
+		return 2;
+	}
+	linked = gelf_getehdr(f.elf, &eh) && eh.e_type != ET_REL;
+	while ((r = hp_md_next(&it, &rec)) > 0) {
+		if (!(rec.hdr.flags & HP_MD_TU_PATCH_MODE)) {
+			printf("FAIL record of %s is not a patch-mode record\n",
+			       hp_md_str(&rec, rec.hdr.source));
+			bad++;
+		}
+		for (uint32_t i = 0; i < rec.hdr.var_count; i++) {
+			struct hp_md_var_disk v;
+
+			if (hp_md_var(&rec, i, &v) || !(v.flags & HP_MD_VAR_PROXY))
+				continue;
+			proxies++;
+			bad += (unsigned)hp_check_proxy(&f, &rec, &v, linked);
+		}
+		for (uint32_t i = 0; i < rec.hdr.func_count; i++) {
+			struct hp_md_func_disk fn;
+
+			if (hp_md_func(&rec, i, &fn))
+				continue;
+			printf("kept %s\n", hp_md_str(&rec, fn.name));
+			if (linked)
+				bad += (unsigned)hp_check_func(&f, &rec, &fn, &endbrs);
+		}
+	}
+	if (r < 0) {
+		printf("FAIL %s: %s\n", path, hp_md_strerror(r));
+		bad++;
+	}
+	printf("%s: %u proxies, %u failures\n", path, proxies, bad);
+	hp_elf_close(&f);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "entries"))
 		return hp_cmd_entries(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "dump"))
 		return hp_cmd_dump(argv[2]);
-	fprintf(stderr, "usage: hp_gcc_check entries|dump FILE\n");
+	if (argc == 3 && !strcmp(argv[1], "patch"))
+		return hp_cmd_patch(argv[2]);
+	fprintf(stderr, "usage: hp_gcc_check entries|dump|patch FILE\n");
 	return 2;
 }

@@ -21,7 +21,7 @@ expect_error "-m32" -m32
 expect_error "-mx32" -mx32
 expect_error "-flto" -flto
 expect_error "-fpatchable-function-entry" -fpatchable-function-entry=4,2
-# patch mode is not implemented: refused, never a silent base build
+# patch mode with a spec that cannot be read: refused, never a silent base build
 HOTPATCH_PATCH_SPEC=/nonexistent.spec expect_error "patch mode"
 # a file that is not a plugin for this GCC
 echo 'int x;' >fake.c

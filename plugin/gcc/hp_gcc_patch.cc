@@ -1,0 +1,470 @@
+/* Patch mode (docs/patch-mode.md): HOTPATCH_PATCH_SPEC names what the
+ * running image already has.
+ *
+ *   keep NAME      body kept
+ *   old-func NAME  body dropped unless kept; every use goes through a slot
+ *   old-var NAME   definition dropped; every use goes through a slot
+ *
+ * The TU is compiled exactly as in base mode up to the end of the IPA
+ * passes, so inlining and every other decision about the kept bodies are
+ * NEW's. Then (PLUGIN_ALL_IPA_PASSES_END) the definitions to drop are made
+ * external, the way GCC treats a gnu_inline "extern inline" function: its
+ * body still serves the inline copies already decided, but is never
+ * output. Global initialisers are checked there too: an old symbol in one
+ * cannot become a load.
+ *
+ * After each kept function is optimised and hashed (hp_gcc_body.cc), every
+ * reference to a target becomes a load of its slot, a static pointer
+ * "__hp_proxy.NAME" in section hotpatch_proxy that the runtime fills with
+ * the running image's address of NAME:
+ *
+ *   f (x)       ->  p = __hp_proxy.f;  p (x)
+ *   v           ->  p = __hp_proxy.v;  MEM[p]
+ *   &v.a[i]     ->  p = __hp_proxy.v;  q = &MEM[p].a[i];  q
+ */
+#include "hp_gcc.h"
+
+#include "hp_md_writer.h"
+#include "hp_metadata_format.h"
+#include "hp_patch_spec.h"
+
+#include <string.h>
+
+extern char **environ;
+
+#define HP_GCC_PROXY_SECTION "hotpatch_proxy"
+#define HP_GCC_PROXY_PREFIX "__hp_proxy."
+
+bool hp_gcc_patch_mode;
+
+static struct hp_patch_spec hp_gcc_spec;
+
+/* One slot per target that kept code refers to, in creation order. */
+struct hp_gcc_proxy {
+	tree target;
+	tree slot;
+	const char *name; /* target's symbol name */
+};
+
+static vec<struct hp_gcc_proxy> hp_gcc_proxies;
+
+/* ---- the spec ---------------------------------------------------------- */
+
+/* Only HOTPATCH_PATCH_SPEC is defined; a misspelt HOTPATCH_PATCH_* or
+ * HOTPATCH_PLUGIN_* variable is an error (as in the Clang plugin), never
+ * silently a base-mode build. */
+bool hp_gcc_patch_load(void)
+{
+	const char *path = getenv("HOTPATCH_PATCH_SPEC");
+	char msg[512];
+	char **e;
+
+	for (e = environ; e && *e; e++) {
+		size_t len = strcspn(*e, "=");
+
+		if ((!strncmp(*e, "HOTPATCH_PATCH_", 15) || !strncmp(*e, "HOTPATCH_PLUGIN_", 16)) &&
+		    !(len == 19 && !strncmp(*e, "HOTPATCH_PATCH_SPEC", 19))) {
+			error("%s: unknown option %<%.*s%> in the environment (the plugin knows "
+			      "only %<HOTPATCH_PATCH_SPEC%>)", HP_GCC_PLUGIN_NAME, (int)len, *e);
+			return false;
+		}
+	}
+	if (!path)
+		return true;
+	if (hp_patch_spec_load(&hp_gcc_spec, path, msg, sizeof(msg))) {
+		error("%s: %s", HP_GCC_PLUGIN_NAME, msg);
+		return false;
+	}
+	hp_gcc_patch_mode = true;
+	return true;
+}
+
+/* HP_SPEC_OLD_FUNC / HP_SPEC_OLD_VAR if uses of decl go through a slot. */
+static unsigned hp_gcc_target_kind(tree decl)
+{
+	unsigned kinds;
+
+	if (TREE_CODE(decl) == FUNCTION_DECL) {
+		if (fndecl_built_in_p(decl) && !DECL_ASSEMBLER_NAME_SET_P(decl))
+			return 0;
+		kinds = hp_patch_spec_lookup(&hp_gcc_spec, hp_gcc_symbol_name(decl));
+		return kinds & HP_SPEC_OLD_FUNC;
+	}
+	if (TREE_CODE(decl) == VAR_DECL && is_global_var(decl) && !DECL_HARD_REGISTER(decl)) {
+		kinds = hp_patch_spec_lookup(&hp_gcc_spec, hp_gcc_symbol_name(decl));
+		return kinds & HP_SPEC_OLD_VAR;
+	}
+	return 0;
+}
+
+bool hp_gcc_patch_is_target(tree decl)
+{
+	return hp_gcc_patch_mode && hp_gcc_target_kind(decl);
+}
+
+/* ---- after IPA: drop old definitions, check initialisers ---------------- */
+
+static tree hp_gcc_find_target(tree *tp, int *walk_subtrees, void *data)
+{
+	if (TYPE_P(*tp)) {
+		*walk_subtrees = 0;
+		return NULL_TREE;
+	}
+	if ((TREE_CODE(*tp) == FUNCTION_DECL || TREE_CODE(*tp) == VAR_DECL) &&
+	    hp_gcc_target_kind(*tp))
+		return *tp;
+	if (DECL_P(*tp))
+		*walk_subtrees = 0;
+	return NULL_TREE;
+}
+
+static tree hp_gcc_target_in(tree *tp)
+{
+	return walk_tree_without_duplicates(tp, hp_gcc_find_target, NULL);
+}
+
+static void hp_gcc_drop_function(cgraph_node *node)
+{
+	tree decl = node->decl;
+
+	if (DECL_EXTERNAL(decl))
+		return;
+	/* What a gnu_inline extern inline function is: a body the inline
+	 * copies already made from it use, never assembled itself. */
+	DECL_EXTERNAL(decl) = 1;
+	DECL_PRESERVE_P(decl) = 0;
+	node->force_output = 0;
+	node->forced_by_abi = 0;
+	if (hp_gcc_opts.dump)
+		fprintf(stderr, "hotpatch-gcc: patch: drop body of %s\n", hp_gcc_symbol_name(decl));
+}
+
+static void hp_gcc_drop_variable(varpool_node *node)
+{
+	tree decl = node->decl;
+
+	/* The old image holds the state: no definition here, like an extern
+	 * declaration. */
+	DECL_EXTERNAL(decl) = 1;
+	DECL_PRESERVE_P(decl) = 0;
+	node->force_output = 0;
+	node->forced_by_abi = 0;
+	node->definition = 0;
+	if (hp_gcc_opts.dump)
+		fprintf(stderr, "hotpatch-gcc: patch: drop definition of %s\n",
+			hp_gcc_symbol_name(decl));
+}
+
+void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data)
+{
+	cgraph_node *fn;
+	varpool_node *var;
+
+	if (!hp_gcc_patch_mode || seen_error())
+		return;
+	FOR_EACH_FUNCTION(fn) {
+		unsigned kinds;
+
+		if (!fn->definition || fn->inlined_to || fn->alias || fn->thunk)
+			continue;
+		kinds = hp_patch_spec_lookup(&hp_gcc_spec, hp_gcc_symbol_name(fn->decl));
+		if ((kinds & HP_SPEC_OLD_FUNC) && !(kinds & HP_SPEC_KEEP))
+			hp_gcc_drop_function(fn);
+	}
+	FOR_EACH_VARIABLE(var) {
+		tree decl = var->decl;
+
+		if (!hp_gcc_target_kind(decl))
+			continue;
+		if (DECL_THREAD_LOCAL_P(decl)) {
+			error("%s: thread-local variable %qs cannot go through a proxy slot",
+			      HP_GCC_PLUGIN_NAME, hp_gcc_symbol_name(decl));
+			return;
+		}
+		if (var->definition && !DECL_EXTERNAL(decl) && !var->alias)
+			hp_gcc_drop_variable(var);
+	}
+	/* A slot is filled at run time: a constant initialiser cannot load it. */
+	FOR_EACH_VARIABLE(var) {
+		tree decl = var->decl, init = DECL_INITIAL(decl), target;
+
+		if (!var->definition || DECL_EXTERNAL(decl) || !init || init == error_mark_node)
+			continue;
+		target = hp_gcc_target_in(&init);
+		if (target)
+			error("%s: %qs refers to %qs in a global initialiser: an old symbol "
+			      "there cannot go through a proxy slot", HP_GCC_PLUGIN_NAME,
+			      hp_gcc_symbol_name(decl), hp_gcc_symbol_name(target));
+	}
+}
+
+/* ---- the rewrite --------------------------------------------------------- */
+
+static tree hp_gcc_slot(tree target)
+{
+	unsigned i;
+	const char *name;
+	char *slot_name;
+	tree slot;
+
+	for (i = 0; i < hp_gcc_proxies.length(); i++)
+		if (hp_gcc_proxies[i].target == target)
+			return hp_gcc_proxies[i].slot;
+	name = hp_gcc_symbol_name(target);
+	slot_name = concat(HP_GCC_PROXY_PREFIX, name, NULL);
+	slot = build_decl(BUILTINS_LOCATION, VAR_DECL, get_identifier(slot_name),
+			  build_pointer_type(TREE_TYPE(target)));
+	SET_DECL_ASSEMBLER_NAME(slot, get_identifier(slot_name));
+	free(slot_name);
+	TREE_STATIC(slot) = 1;
+	TREE_PUBLIC(slot) = 0;
+	TREE_USED(slot) = 1;
+	DECL_ARTIFICIAL(slot) = 1;
+	DECL_IGNORED_P(slot) = 1;
+	DECL_PRESERVE_P(slot) = 1;
+	DECL_CONTEXT(slot) = NULL_TREE;
+	SET_DECL_ALIGN(slot, 64);
+	DECL_USER_ALIGN(slot) = 1;
+	DECL_INITIAL(slot) = build_zero_cst(TREE_TYPE(slot));
+	set_decl_section_name(slot, HP_GCC_PROXY_SECTION);
+	varpool_node::finalize_decl(slot);
+	varpool_node::get(slot)->force_output = 1;
+
+	struct hp_gcc_proxy p = { target, slot, hp_gcc_intern(name) };
+	hp_gcc_proxies.safe_push(p);
+	return slot;
+}
+
+struct hp_gcc_rewrite {
+	gimple_seq seq; /* statements to put before the use */
+	bool changed;
+};
+
+/* p = __hp_proxy.NAME, appended to seq. */
+static tree hp_gcc_load_slot(struct hp_gcc_rewrite *rw, tree target)
+{
+	tree slot = hp_gcc_slot(target);
+	tree p = make_ssa_name(TREE_TYPE(slot));
+
+	gimple_seq_add_stmt(&rw->seq, gimple_build_assign(p, slot));
+	rw->changed = true;
+	return p;
+}
+
+/* *p as a memory reference of target's type. */
+static tree hp_gcc_deref(tree target, tree p)
+{
+	tree ref = build2(MEM_REF, TREE_TYPE(target), p,
+			  build_int_cst(build_pointer_type(TREE_TYPE(target)), 0));
+
+	TREE_THIS_VOLATILE(ref) = TREE_THIS_VOLATILE(target);
+	TREE_SIDE_EFFECTS(ref) = TREE_SIDE_EFFECTS(target);
+	return ref;
+}
+
+/* Rebase the reference *tp (components over a target decl, or a MEM_REF
+ * of &target) on a load of the slot. Returns false if its base is no
+ * target. */
+static bool hp_gcc_rebase(struct hp_gcc_rewrite *rw, tree *tp)
+{
+	while (handled_component_p(*tp))
+		tp = &TREE_OPERAND(*tp, 0);
+	if ((TREE_CODE(*tp) == MEM_REF || TREE_CODE(*tp) == TARGET_MEM_REF) &&
+	    TREE_CODE(TREE_OPERAND(*tp, 0)) == ADDR_EXPR) {
+		tree base = TREE_OPERAND(TREE_OPERAND(*tp, 0), 0);
+
+		if (!DECL_P(base) || !hp_gcc_target_kind(base))
+			return false;
+		TREE_OPERAND(*tp, 0) = hp_gcc_load_slot(rw, base);
+		return true;
+	}
+	if (DECL_P(*tp) && hp_gcc_target_kind(*tp)) {
+		*tp = hp_gcc_deref(*tp, hp_gcc_load_slot(rw, *tp));
+		return true;
+	}
+	return false;
+}
+
+/* The value of the address t (an ADDR_EXPR of a target or of a part of
+ * one) as an SSA name. */
+static tree hp_gcc_address(struct hp_gcc_rewrite *rw, tree t)
+{
+	tree op = TREE_OPERAND(t, 0), val, q;
+
+	if (DECL_P(op)) {
+		val = hp_gcc_load_slot(rw, op);
+	} else {
+		op = unshare_expr(op);
+		if (!hp_gcc_rebase(rw, &op))
+			return NULL_TREE;
+		val = make_ssa_name(TREE_TYPE(t));
+		gimple_seq_add_stmt(&rw->seq,
+				    gimple_build_assign(val, build1(ADDR_EXPR, TREE_TYPE(t), op)));
+	}
+	if (!useless_type_conversion_p(TREE_TYPE(t), TREE_TYPE(val))) {
+		q = make_ssa_name(TREE_TYPE(t));
+		gimple_seq_add_stmt(&rw->seq, gimple_build_assign(q, NOP_EXPR, val));
+		val = q;
+	}
+	return val;
+}
+
+static tree hp_gcc_rewrite_tree(tree *tp, int *walk_subtrees, void *data)
+{
+	struct hp_gcc_rewrite *rw = (struct hp_gcc_rewrite *)data;
+	tree t = *tp, base;
+
+	if (TYPE_P(t) || TREE_CODE(t) == SSA_NAME || CONSTANT_CLASS_P(t)) {
+		*walk_subtrees = 0;
+		return NULL_TREE;
+	}
+	switch (TREE_CODE(t)) {
+	case ADDR_EXPR:
+		base = get_base_address(TREE_OPERAND(t, 0));
+		if (base && DECL_P(base) && hp_gcc_target_kind(base)) {
+			tree val = hp_gcc_address(rw, t);
+
+			if (val)
+				*tp = val;
+			*walk_subtrees = 0;
+		}
+		return NULL_TREE;
+	case MEM_REF:
+	case TARGET_MEM_REF:
+		if (TREE_CODE(TREE_OPERAND(t, 0)) == ADDR_EXPR) {
+			base = TREE_OPERAND(TREE_OPERAND(t, 0), 0);
+			if (DECL_P(base) && hp_gcc_target_kind(base))
+				TREE_OPERAND(t, 0) = hp_gcc_load_slot(rw, base);
+		}
+		return NULL_TREE;
+	case VAR_DECL:
+		if (hp_gcc_target_kind(t))
+			*tp = hp_gcc_deref(t, hp_gcc_load_slot(rw, t));
+		*walk_subtrees = 0;
+		return NULL_TREE;
+	default:
+		if (DECL_P(t))
+			*walk_subtrees = 0;
+		return NULL_TREE;
+	}
+}
+
+/* Rewrite one operand in place; the loads it needs go to rw->seq. */
+static void hp_gcc_rewrite_operand(struct hp_gcc_rewrite *rw, tree *op)
+{
+	if (!*op || !hp_gcc_target_in(op))
+		return;
+	*op = unshare_expr(*op);
+	walk_tree(op, hp_gcc_rewrite_tree, rw, NULL);
+}
+
+/* A noreturn callee stays noreturn when called through its slot: the CFG
+ * already has no edge after the call. */
+static void hp_gcc_keep_call_flags(gcall *call, tree fndecl)
+{
+	tree fntype = gimple_call_fntype(call);
+
+	if (fntype && TREE_THIS_VOLATILE(fndecl) && !TYPE_VOLATILE(fntype))
+		gimple_call_set_fntype(call, build_qualified_type(fntype, TYPE_QUALS(fntype) |
+								  TYPE_QUAL_VOLATILE));
+}
+
+static bool hp_gcc_rewrite_stmt(gimple_stmt_iterator *gsi)
+{
+	gimple *stmt = gsi_stmt(*gsi);
+	struct hp_gcc_rewrite rw = { NULL, false };
+	tree fndecl = NULL_TREE;
+	unsigned i;
+
+	if (is_gimple_debug(stmt)) {
+		/* The debugger shows the value as optimised out rather than
+		 * the object file naming an old symbol. */
+		if (gimple_debug_bind_p(stmt) && gimple_debug_bind_has_value_p(stmt) &&
+		    hp_gcc_target_in(gimple_debug_bind_get_value_ptr(stmt))) {
+			gimple_debug_bind_reset_value(stmt);
+			update_stmt(stmt);
+		}
+		return false;
+	}
+	if (gcall *call = dyn_cast<gcall *>(stmt))
+		fndecl = gimple_call_fndecl(call);
+	for (i = 0; i < gimple_num_ops(stmt); i++)
+		hp_gcc_rewrite_operand(&rw, gimple_op_ptr(stmt, i));
+	if (!rw.changed)
+		return false;
+	if (fndecl && hp_gcc_target_kind(fndecl))
+		hp_gcc_keep_call_flags(as_a<gcall *>(stmt), fndecl);
+	gsi_insert_seq_before(gsi, rw.seq, GSI_SAME_STMT);
+	update_stmt(stmt);
+	return true;
+}
+
+/* A PHI argument &target: the load goes on the incoming edge. */
+static bool hp_gcc_rewrite_phi(gphi *phi)
+{
+	bool changed = false;
+	unsigned i;
+
+	for (i = 0; i < gimple_phi_num_args(phi); i++) {
+		struct hp_gcc_rewrite rw = { NULL, false };
+		tree arg = gimple_phi_arg_def(phi, i);
+		edge e = gimple_phi_arg_edge(phi, i);
+
+		if (TREE_CODE(arg) != ADDR_EXPR || !hp_gcc_target_in(&arg))
+			continue;
+		if (e->flags & EDGE_ABNORMAL) {
+			error("%s: cannot load a proxy slot on an abnormal edge in %qs",
+			      HP_GCC_PLUGIN_NAME, hp_gcc_symbol_name(current_function_decl));
+			return false;
+		}
+		arg = hp_gcc_address(&rw, arg);
+		if (!arg)
+			continue;
+		gsi_insert_seq_on_edge(e, rw.seq);
+		SET_PHI_ARG_DEF(phi, i, arg);
+		changed = true;
+	}
+	return changed;
+}
+
+unsigned int hp_gcc_patch_rewrite(function *fun)
+{
+	bool changed = false;
+	basic_block bb;
+
+	if (!hp_gcc_patch_mode)
+		return 0;
+	FOR_EACH_BB_FN(bb, fun) {
+		for (gphi_iterator pi = gsi_start_phis(bb); !gsi_end_p(pi); gsi_next(&pi))
+			if (!virtual_operand_p(gimple_phi_result(pi.phi())))
+				changed |= hp_gcc_rewrite_phi(pi.phi());
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi); gsi_next(&gsi))
+			changed |= hp_gcc_rewrite_stmt(&gsi);
+	}
+	if (!changed)
+		return 0;
+	gsi_commit_edge_inserts();
+	cgraph_edge::rebuild_edges();
+	mark_virtual_operands_for_renaming(fun);
+	return TODO_update_ssa_only_virtuals;
+}
+
+/* ---- metadata -------------------------------------------------------------- */
+
+void hp_gcc_patch_add_proxies(vec<struct hp_md_var_desc> *out)
+{
+	unsigned i;
+
+	for (i = 0; i < hp_gcc_proxies.length(); i++) {
+		struct hp_gcc_proxy *p = &hp_gcc_proxies[i];
+		struct hp_md_var_desc d;
+
+		memset(&d, 0, sizeof(d));
+		d.name = p->name;
+		d.asm_name = hp_gcc_symbol_name(p->slot);
+		d.size = POINTER_SIZE_UNITS;
+		d.flags = HP_MD_VAR_PROXY;
+		d.source_name = p->name;
+		out->safe_push(d);
+	}
+}
