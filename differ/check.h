@@ -10,6 +10,7 @@
 
 struct mp_findings {
 	char **refusals; /* one line each */
+	char **details;  /* per refusal: the complete form for --json, or NULL */
 	size_t nrefusals;
 	char **warnings;
 	size_t nwarnings;
@@ -17,7 +18,29 @@ struct mp_findings {
 
 void mp_findings_release(struct mp_findings *fi);
 int mp_refuse(struct mp_findings *fi, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A refusal whose line abbreviates (lists some users of a culprit): detail
+ * is the complete form, kept for --json. */
+int mp_refuse_detailed(struct mp_findings *fi, const char *detail, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int mp_warn(struct mp_findings *fi, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Refusals that share a culprit (a struct whose layout changed, used by
+ * many functions), collected and reported as one line naming the culprit
+ * and its users. */
+struct mp_refusal_group {
+	char *culprit;
+	char **users; /* "name (tu)" */
+	size_t nusers;
+};
+struct mp_refusal_groups {
+	struct mp_refusal_group *v;
+	size_t n;
+};
+int mp_group_refusal(struct mp_refusal_groups *g, const char *culprit, const char *user,
+		     const char *tu);
+/* One refusal per group: "CULPRIT; used by A, B, C and N more (TU): WHY". */
+int mp_flush_refusal_groups(struct mp_refusal_groups *g, struct mp_findings *fi, const char *why);
+void mp_refusal_groups_release(struct mp_refusal_groups *g);
 
 /* Checks from metadata alone: patchability of P's targets, size, initial
  * value and TLS-ness of variables present in both. */
@@ -30,10 +53,12 @@ int mp_check_metadata(const struct mp_program *old, const struct mp_program *new
 int mp_check_types(const struct mp_program *old, const struct mp_program *new,
 		   struct mp_findings *fi);
 
-/* The second opinion: functions the metadata does not describe (assembly,
- * objects built without the plugin) are compared by machine code with
- * addresses normalised; a difference is refused (it cannot be attributed). */
-int mp_check_machine_code(const struct mp_program *old, const struct mp_program *new,
-			  struct mp_findings *fi);
+/* The second opinion (after mp_compare, before mp_include): every
+ * function in both builds is compared by machine code with addresses
+ * normalised (machcode.h). One the metadata describes whose hash is the
+ * same but whose code differs becomes MP_CHANGED with MP_WHY_MACHINE (and a
+ * warning); one without metadata (assembly, objects built without the
+ * plugin) whose code differs is refused, naming it. */
+int mp_check_machine_code(struct mp_program *old, struct mp_program *new, struct mp_findings *fi);
 
 #endif

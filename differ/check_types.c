@@ -344,7 +344,8 @@ static void diff_dies(const struct side *o, const struct mp_die *od, const struc
 }
 
 static int check_var_type(const struct side *o, const struct side *n, const struct mp_func *user,
-			  const struct mp_var *nv, struct mp_findings *fi)
+			  const struct mp_var *nv, struct mp_findings *fi,
+			  struct mp_refusal_groups *layouts)
 {
 	uint32_t ocu, ncu;
 	const struct mp_die *od = var_die(o, nv->twin, &ocu), *nd = var_die(n, nv, &ncu);
@@ -358,9 +359,7 @@ static int check_var_type(const struct side *o, const struct side *n, const stru
 		err = mp_refuse(fi, "type of '%s' (%s), used by '%s', changed from '%s' to '%s'",
 				name, nv->tu->source, user->name, t.before, t.after);
 	else if (t.layout)
-		err = mp_refuse(fi, "%s (type of '%s', used by '%s') changed layout: the "
-				    "running process holds data in the old one",
-				t.layout, name, user->name);
+		err = mp_group_refusal(layouts, t.layout, user->name, user->tu->source);
 	type_diff_release(&t);
 	return err;
 }
@@ -380,7 +379,7 @@ static const struct mp_func *unchanged_caller(const struct mp_program *new, cons
 }
 
 static int check_signature(const struct side *o, const struct side *n, const struct mp_func *f,
-			   struct mp_findings *fi)
+			   struct mp_findings *fi, struct mp_refusal_groups *layouts)
 {
 	uint32_t ocu = mp_dwarf_find_cu(&o->dw, f->twin->tu->source);
 	uint32_t ncu = mp_dwarf_find_cu(&n->dw, f->tu->source);
@@ -403,22 +402,20 @@ static int check_signature(const struct side *o, const struct side *n, const str
 					    "address is taken: old callers may call it indirectly",
 					f->name, f->tu->source, t.before, t.after);
 	} else if (t.layout) {
-		err = mp_refuse(fi, "%s (used by '%s' (%s)) changed layout: unchanged code passes "
-				    "the old one",
-				t.layout, f->name, f->tu->source);
+		err = mp_group_refusal(layouts, t.layout, f->name, f->tu->source);
 	}
 	type_diff_release(&t);
 	return err;
 }
 
 static int check_func(const struct side *o, const struct side *n, const struct mp_func *f,
-		      struct mp_findings *fi)
+		      struct mp_findings *fi, struct mp_refusal_groups *layouts)
 {
-	int err = check_signature(o, n, f, fi);
+	int err = check_signature(o, n, f, fi, layouts);
 	for (uint32_t k = 0; !err && k < f->nvars; k++) {
 		const struct mp_var *v = mp_find_var(n->p, f->vars[k], f->tu);
 		if (v && v->twin && !v->const_changed) /* NEW's copy travels in the patch */
-			err = check_var_type(o, n, f, v, fi);
+			err = check_var_type(o, n, f, v, fi, layouts);
 	}
 	return err;
 }
@@ -446,11 +443,17 @@ int mp_check_types(const struct mp_program *old, const struct mp_program *new,
 			      !o.dw.ndies ? "OLD" : "NEW");
 		goto out;
 	}
+	/* A changed struct is one refusal naming its users, not one per user. */
+	struct mp_refusal_groups layouts = {0};
 	for (uint32_t i = 0; !err && i < new->nfuncs; i++) {
 		const struct mp_func *f = &new->funcs[i];
 		if (f->in_p && f->twin)
-			err = check_func(&o, &n, f, fi);
+			err = check_func(&o, &n, f, fi, &layouts);
 	}
+	if (!err)
+		err = mp_flush_refusal_groups(&layouts, fi,
+					      "unchanged code and running state use the old layout");
+	mp_refusal_groups_release(&layouts);
 out:
 	mp_dwarf_release(&n.dw);
 	mp_dwarf_release(&o.dw);

@@ -116,6 +116,7 @@ static int read_sections(struct mp_elf *e, struct mp_diag *d)
 		if (!(sh.sh_flags & SHF_ALLOC))
 			continue;
 		struct mp_elf_section *s = &e->secs[e->nsecs++];
+		s->name = name;
 		s->addr = sh.sh_addr;
 		s->size = sh.sh_size;
 		s->exec = sh.sh_flags & SHF_EXECINSTR;

@@ -20,6 +20,7 @@ struct mp_sym {
 };
 
 struct mp_elf_section {
+	const char *name;
 	uint64_t addr, size;
 	const uint8_t *data; /* NULL for SHT_NOBITS */
 	bool exec;

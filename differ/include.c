@@ -104,8 +104,9 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 	add_const_users(old, new);
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i];
-		if (f->why & MP_WHY_CONST) {
-			/* joins S with its reason set by add_const_users */
+		if (f->why & (MP_WHY_CONST | MP_WHY_MACHINE)) {
+			/* joins S with its reason set by add_const_users or
+			 * mp_check_machine_code */
 		} else if (f->status == MP_CHANGED) {
 			f->why |= MP_WHY_SOURCE;
 			f->cause = changed_inlinee(new, f);

@@ -1,7 +1,201 @@
-#include "check.h"
+/* Machine-code comparison with addresses normalised (see machcode.h).
+ *
+ * Two builds of an unchanged function differ only where they name another
+ * place: a call's rel32, a RIP-relative displacement, an absolute address
+ * in a non-PIE. Each differing byte must lie in such a field whose target
+ * is "the same place" in both builds; anything else is a change. An operand
+ * followed by an immediate (cmpl $1, x(%rip)) skews both targets by the
+ * immediate's size, so comparing symbol + offset still matches. */
+#include "machcode.h"
 
-int mp_check_machine_code(const struct mp_program *old, const struct mp_program *new,
-			  struct mp_findings *fi)
+#include <stdlib.h>
+#include <string.h>
+
+#include <elf.h>
+
+#include "model.h"
+
+/* Unnamed read-only data is compared by content: the string at the target
+ * (up to its NUL) and at least this many bytes (scalar and vector literals). */
+#define MC_MIN_CONTENT 32
+#define MC_MAX_CONTENT 4096
+
+struct place {
+	const struct mp_sym *sym;         /* named: symbol + off */
+	const struct mp_elf_section *sec; /* else: section (+ off or content) */
+	uint64_t off;
+	const struct mp_elf *elf_;
+	uint64_t addr;
+	const uint8_t *data; /* unnamed read-only data: its bytes */
+	size_t len, avail;
+};
+
+static const struct mp_elf_section *section_of(const struct mp_elf *e, uint64_t a)
 {
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct mp_elf_section *s = &e->secs[i];
+		if (a >= s->addr && a - s->addr <= s->size && s->size)
+			return s;
+	}
+	return NULL;
+}
+
+static const struct mp_sym *sym_exactly_at(const struct mp_elf *e, uint64_t a)
+{
+	static const int types[] = {STT_FUNC, STT_OBJECT};
+	for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++) {
+		const struct mp_sym *s = mp_elf_sym_at(e, a, types[i], NULL);
+		if (s)
+			return s;
+	}
+	return NULL;
+}
+
+static bool locate(const struct mp_elf *e, uint64_t a, struct place *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addr = a;
+	p->elf_ = e;
+	const struct mp_elf_section *sec = section_of(e, a);
+	if (!sec)
+		return false; /* not an address of this image */
+	const struct mp_sym *s = mp_elf_sym_containing(e, a);
+	if (!s || s->type == STT_TLS)
+		s = sym_exactly_at(e, a);
+	if (s) {
+		p->sym = s;
+		p->off = a - s->value;
+		return true;
+	}
+	p->sec = sec;
+	p->off = a - sec->addr;
+	if (sec->data && !sec->exec && !sec->write && p->off < sec->size) {
+		size_t avail = (size_t)(sec->size - p->off);
+		if (avail > MC_MAX_CONTENT)
+			avail = MC_MAX_CONTENT;
+		const uint8_t *d = sec->data + p->off;
+		const uint8_t *nul = memchr(d, 0, avail);
+		size_t len = nul ? (size_t)(nul - d) + 1 : avail;
+		p->len = len < MC_MIN_CONTENT ? (avail < MC_MIN_CONTENT ? avail : MC_MIN_CONTENT)
+					      : len;
+		p->avail = avail;
+		p->data = d;
+	}
+	return true;
+}
+
+static bool same_name(const char *a, const char *b, bool *ok)
+{
+	if (!strcmp(a, b))
+		return true;
+	if (!mp_is_clone_name(a) || !mp_is_clone_name(b))
+		return false;
+	/* parse.llvm.123 / parse.constprop.0: numbers differ between builds */
+	char *ka = mp_clone_key(a), *kb = mp_clone_key(b);
+	bool same = ka && kb && !strcmp(ka, kb);
+	if (!ka || !kb)
+		*ok = false;
+	free(ka);
+	free(kb);
+	return same;
+}
+
+static bool same_place(const struct place *o, const struct place *n, bool *ok);
+static uint64_t load_le(const uint8_t *b, unsigned width);
+
+/* Unnamed read-only data with the same contents; a 32-bit word may differ
+ * when it is a jump-table entry (target - table) that lands on the same
+ * named place in both builds (the code moved relative to the table). */
+static bool same_content(const struct place *o, const struct place *n, bool *ok)
+{
+	size_t len = o->len > n->len ? o->len : n->len;
+	if (len > o->avail || len > n->avail)
+		return false;
+	for (size_t k = 0; k < len; k += 4) {
+		size_t w = len - k < 4 ? len - k : 4;
+		if (!memcmp(o->data + k, n->data + k, w))
+			continue;
+		struct place to, tn;
+		if (w < 4 ||
+		    !locate(o->elf_, o->addr + (uint64_t)(int64_t)(int32_t)load_le(o->data + k, 4), &to) ||
+		    !locate(n->elf_, n->addr + (uint64_t)(int64_t)(int32_t)load_le(n->data + k, 4), &tn) ||
+		    !to.sym || !tn.sym || !same_place(&to, &tn, ok))
+			return false;
+	}
+	return true;
+}
+
+static bool same_place(const struct place *o, const struct place *n, bool *ok)
+{
+	if (o->sym || n->sym)
+		return o->sym && n->sym && o->off == n->off && !strcmp(o->sym->file, n->sym->file) &&
+		       same_name(o->sym->name, n->sym->name, ok);
+	if (!o->sec->name || !n->sec->name || strcmp(o->sec->name, n->sec->name))
+		return false;
+	if (o->data && n->data)
+		return same_content(o, n, ok);
+	return o->off == n->off;
+}
+
+static uint64_t load_le(const uint8_t *b, unsigned width)
+{
+	uint64_t v = 0;
+	for (unsigned k = width; k-- > 0;)
+		v = v << 8 | b[k];
+	return v;
+}
+
+enum field { REL32, ABS32, ABS64 };
+
+static uint64_t target(const struct mp_mc_func *f, enum field kind, size_t s)
+{
+	switch (kind) {
+	case REL32: return f->addr + s + 4 + (uint64_t)(int64_t)(int32_t)load_le(f->bytes + s, 4);
+	case ABS32: return load_le(f->bytes + s, 4);
+	default: return load_le(f->bytes + s, 8);
+	}
+}
+
+/* A field covering byte i, starting at or after floor, whose targets are the
+ * same place in both builds: returns its end, or 0. */
+static size_t explain(const struct mp_mc_func *o, const struct mp_mc_func *n, size_t i,
+		      size_t floor, bool *ok)
+{
+	static const enum field kinds[] = {REL32, ABS32, ABS64};
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+		size_t width = kinds[k] == ABS64 ? 8 : 4;
+		for (size_t back = 0; back < width && back <= i; back++) {
+			size_t s = i - back;
+			if (s < floor || s + width > n->size)
+				continue;
+			struct place po, pn;
+			if (locate(o->elf, target(o, kinds[k], s), &po) &&
+			    locate(n->elf, target(n, kinds[k], s), &pn) && same_place(&po, &pn, ok))
+				return s + width;
+			if (!*ok)
+				return 0;
+		}
+	}
 	return 0;
+}
+
+bool mp_mc_same(const struct mp_mc_func *o, const struct mp_mc_func *n, bool *ok)
+{
+	*ok = true;
+	if (o->size != n->size)
+		return false;
+	if (!memcmp(o->bytes, n->bytes, n->size))
+		return true;
+	size_t floor = 0;
+	for (size_t i = 0; i < n->size;) {
+		if (o->bytes[i] == n->bytes[i]) {
+			i++;
+			continue;
+		}
+		size_t end = explain(o, n, i, floor, ok);
+		if (!end)
+			return false;
+		i = floor = end;
+	}
+	return true;
 }

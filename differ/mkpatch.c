@@ -131,13 +131,13 @@ static int analyse(struct mp_program *old, struct mp_program *new, struct mp_dif
 	if (err)
 		return err;
 	mp_compare(old, new);
-	err = mp_include(old, new, st);
+	err = mp_check_machine_code(old, new, fi);
+	if (!err)
+		err = mp_include(old, new, st);
 	if (!err)
 		err = mp_check_metadata(old, new, fi);
 	if (!err)
 		err = mp_check_types(old, new, fi);
-	if (!err)
-		err = mp_check_machine_code(old, new, fi);
 	if (err == -ENOMEM)
 		mp_fail(d, ENOMEM, "out of memory");
 	return err;

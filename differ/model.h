@@ -25,6 +25,7 @@ enum {
 	MP_WHY_NEW = 1u << 2,     /* new function, kept in the patch */
 	MP_WHY_CLONE = 1u << 3,   /* compiler clone of origin */
 	MP_WHY_CONST = 1u << 4,   /* it uses a changed read-only variable (cause_var) */
+	MP_WHY_MACHINE = 1u << 5, /* same IR hash, different machine code */
 };
 
 struct mp_tu {

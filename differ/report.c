@@ -15,6 +15,8 @@ void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 		ADD("inlines %s()", f->cause->name);
 	else if (f->why & MP_WHY_SOURCE)
 		ADD("source changed");
+	else if (f->why & MP_WHY_MACHINE)
+		ADD("machine code changed");
 	else if (f->why & MP_WHY_CONST && f->cause_var)
 		ADD("uses changed constant %s", *f->cause_var->source_name
 						      ? f->cause_var->source_name
@@ -113,7 +115,12 @@ void mp_report_json(FILE *out, const struct mp_program *old, const struct mp_pro
 		"\"changed\": %u, \"removed\": %u, \"changed_vars\": %u, \"new_vars\": %u},\n",
 		st->replaced, st->in_p - st->replaced, st->same, st->changed, st->gone,
 		st->vars_changed, st->vars_new);
-	json_list(out, "refusals", fi->refusals, fi->nrefusals);
+	fputs("  \"refusals\": [", out);
+	for (size_t i = 0; i < fi->nrefusals; i++) { /* the complete form */
+		fputs(i ? ", " : "", out);
+		json_str(out, fi->details && fi->details[i] ? fi->details[i] : fi->refusals[i]);
+	}
+	fputs("],\n", out);
 	json_list(out, "warnings", fi->warnings, fi->nwarnings);
 	fputs("  \"functions\": [", out);
 	bool first = true;

@@ -10,7 +10,9 @@
 # hotpatch-llvm.so the real plugin builds them instead. PATTERN is an extended regex that
 # mkpatch's combined output must match ("" for none). With the real plugin,
 # a CASEDIR holding a file "one_command" is built by a single command
-# line (cc ... -o prog a.c b.c), as some Makefiles do. Without MKPATCH ARGS
+# line (cc ... -o prog a.c b.c), as some Makefiles do. A .c file without
+# "//@" directives stands for a TU built without the plugin, and *.s files
+# (assembly) are linked in as they are. Without MKPATCH ARGS
 # the call is "--dry-run --explain".
 set -euo pipefail
 mkpatch=$1 case=$2 want=$3 pattern=$4
@@ -44,6 +46,9 @@ build() { # side
 			python3 "$here/md_emit.py" "$src" "$base.c" >>"$work/$side/$base.s"
 		fi
 		objs+=("$work/$side/$base.s")
+	done
+	for src in "$case/$side"/*.s; do # hand-written assembly: no metadata
+		[[ -e $src ]] && objs+=("$src")
 	done
 	"$cc" "${objs[@]}" -o "$work/$side/prog"
 }
