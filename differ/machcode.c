@@ -16,8 +16,8 @@
 #include "model.h"
 
 /* Unnamed read-only data is compared by content: the string at the target
- * (up to its NUL) and at least this many bytes (scalar and vector literals). */
-#define MC_MIN_CONTENT 32
+ * (up to its NUL) and at least this many bytes (scalar and SSE literals). */
+#define MC_MIN_CONTENT 16
 #define MC_MAX_CONTENT 4096
 
 struct place {
@@ -103,6 +103,24 @@ static bool same_name(const char *a, const char *b, bool *ok)
 static bool same_place(const struct place *o, const struct place *n, bool *ok);
 static uint64_t load_le(const uint8_t *b, unsigned width);
 
+/* The words at offset k of o and n are entries of a jump table (target -
+ * table base) starting at or before k (the compared bytes may run into a
+ * following table) that land on the same named place in both builds. */
+static bool table_entry(const struct place *o, const struct place *n, size_t k, bool *ok)
+{
+	int64_t eo = (int32_t)load_le(o->data + k, 4), en = (int32_t)load_le(n->data + k, 4);
+	for (size_t base = k + 4; base >= 4; base -= 4) {
+		struct place to, tn;
+		if (locate(o->elf_, o->addr + base - 4 + (uint64_t)eo, &to) && to.sym &&
+		    locate(n->elf_, n->addr + base - 4 + (uint64_t)en, &tn) && tn.sym &&
+		    same_place(&to, &tn, ok))
+			return true;
+		if (!*ok)
+			return false;
+	}
+	return false;
+}
+
 /* Unnamed read-only data with the same contents; a 32-bit word may differ
  * when it is a jump-table entry (target - table) that lands on the same
  * named place in both builds (the code moved relative to the table). */
@@ -115,11 +133,7 @@ static bool same_content(const struct place *o, const struct place *n, bool *ok)
 		size_t w = len - k < 4 ? len - k : 4;
 		if (!memcmp(o->data + k, n->data + k, w))
 			continue;
-		struct place to, tn;
-		if (w < 4 ||
-		    !locate(o->elf_, o->addr + (uint64_t)(int64_t)(int32_t)load_le(o->data + k, 4), &to) ||
-		    !locate(n->elf_, n->addr + (uint64_t)(int64_t)(int32_t)load_le(n->data + k, 4), &tn) ||
-		    !to.sym || !tn.sym || !same_place(&to, &tn, ok))
+		if (w < 4 || !table_entry(o, n, k, ok))
 			return false;
 	}
 	return true;
