@@ -62,6 +62,23 @@ for opt in -O0 -O2; do
 	done
 done
 
+# every input with everything old (each function kept and old, each
+# variable old): the rewrite meets every kind of use, at every -O
+for in in "$HP_INPUTS"/*.c; do
+	n=$(basename "$in" .c)
+	unset HOTPATCH_PATCH_SPEC
+	hpcc -O2 -fPIC -c "$in" -o $n.base.o
+	dump $n.base.o | awk '$1 == "func" { print "keep " $2; print "old-func " $2 }
+			      $1 == "var" { print "old-var " $2 }' >$n.spec
+	for opt in -O0 -O1 -O3 -Os; do
+		HOTPATCH_PATCH_SPEC=$PWD/$n.spec hpcc $opt -g -fPIC -c "$in" -o $n.o 2>err ||
+			{ cat err; fail "all-old $n $opt: compile"; }
+		grep -q 'internal compiler error' err && fail "all-old $n $opt: ICE"
+		"$HP_GCC_CHECK" patch $n.o >log || { cat log; fail "all-old $n $opt"; }
+	done
+done
+export HOTPATCH_PATCH_SPEC="$PWD/patch.spec"
+
 # a reference from a global initialiser cannot be a load: error
 printf 'int old(int x) { return x; }\nint (*table[])(int) = { old };\n' >init.c
 printf 'old-func old\n' >init.spec
