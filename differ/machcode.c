@@ -51,6 +51,18 @@ static const struct mp_sym *sym_exactly_at(const struct mp_elf *e, uint64_t a)
 	return NULL;
 }
 
+/* A NUL-terminated string of printable characters: compared up to its NUL
+ * (the bytes after it are the next literal's). */
+static bool is_text(const uint8_t *d, size_t len)
+{
+	if (len < 2 || d[len - 1])
+		return false;
+	for (size_t i = 0; i + 1 < len; i++)
+		if ((d[i] < 0x20 || d[i] > 0x7e) && d[i] != '\n' && d[i] != '\t' && d[i] != '\r')
+			return false;
+	return true;
+}
+
 static bool locate(const struct mp_elf *e, uint64_t a, struct place *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -76,8 +88,9 @@ static bool locate(const struct mp_elf *e, uint64_t a, struct place *p)
 		const uint8_t *d = sec->data + p->off;
 		const uint8_t *nul = memchr(d, 0, avail);
 		size_t len = nul ? (size_t)(nul - d) + 1 : avail;
-		p->len = len < MC_MIN_CONTENT ? (avail < MC_MIN_CONTENT ? avail : MC_MIN_CONTENT)
-					      : len;
+		p->len = len < MC_MIN_CONTENT && !is_text(d, len)
+				 ? (avail < MC_MIN_CONTENT ? avail : MC_MIN_CONTENT)
+				 : len;
 		p->avail = avail;
 		p->data = d;
 	}
