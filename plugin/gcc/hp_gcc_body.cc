@@ -396,11 +396,12 @@ static void hp_gcc_describe_function(function *fun, struct hp_gcc_func *f)
 		f->flags |= HP_MD_FUNC_WEAK;
 	if (stdarg_p(TREE_TYPE(fun->decl)))
 		f->flags |= HP_MD_FUNC_VARIADIC;
-	/* Reachable through a pointer: its address is taken here, or another
-	 * TU may take it. The same test GCC uses to decide on endbr64
+	/* Its address is taken in this TU, as the Clang plugin records it.
+	 * Another TU that takes the address lists the function among its own
+	 * references, so mkpatch sees every taker across the program.
 	 * (TREE_ADDRESSABLE is no help: the C front end sets it on every
-	 * called function). */
-	if (TREE_PUBLIC(fun->decl) || !node || !node->only_called_directly_p())
+	 * called function.) */
+	if (!node || node->address_taken)
 		f->flags |= HP_MD_FUNC_ADDRESS_TAKEN;
 	if (origin) {
 		f->flags |= HP_MD_FUNC_CLONE;
