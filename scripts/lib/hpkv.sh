@@ -22,11 +22,20 @@ hpkv_build_versions() {
 	done
 }
 
+# hpkv_plugin_flag: the option that loads $plugin into $cc.
+hpkv_plugin_flag() {
+	if [[ $(basename "$plugin") == hotpatch-gcc.so ]]; then
+		echo "-fplugin=$plugin"
+	else
+		echo "-fpass-plugin=$plugin"
+	fi
+}
+
 # hpkv_compile: in an engine source directory, one compile per translation
 # unit as a build system would run it, then the link.
 hpkv_compile() {
-	local src flag=-fpass-plugin=$plugin
-	[[ $(basename "$plugin") == hotpatch-gcc.so ]] && flag=-fplugin=$plugin
+	local src flag
+	flag=$(hpkv_plugin_flag)
 	for src in ./*.c; do
 		"$cc" -O2 -g -pthread "$flag" -c "$src" -o "${src%.c}.o" || return 1
 	done

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # bench-plugin-engine: the sample engine built with and without the plugin
-# (clang-19 -O2 both), each serving the load client in turns, ROUNDS rounds
+# (CC -O2 both; CC is clang-19 with hotpatch-llvm.so or gcc with
+# hotpatch-gcc.so), each serving the load client in turns, ROUNDS rounds
 # of SECONDS each, interleaved so machine noise hits both alike. Prints the
 # median throughput and p99 of each and the plugin/plain ratios.
-# Usage: bench_engine.sh ROOT WORK CLANG PLUGIN HPLOAD [ROUNDS] [SECONDS]
+# Usage: bench_engine.sh ROOT WORK CC PLUGIN HPLOAD [ROUNDS] [SECONDS]
 set -euo pipefail
-root=$1 work=$2 clang=$3 plugin=$4 hpload=$5 rounds=${6:-5} seconds=${7:-4}
+root=$1 work=$2 cc=$3 plugin=$4 hpload=$5 rounds=${6:-5} seconds=${7:-4}
 . "$root/scripts/lib/hpkv.sh"
 runtime=
 rm -rf "$work" && mkdir -p "$work/plain" "$work/plugin"
 cp "$root"/samples/engine/*.[ch] "$work/plain/"
 cp "$root"/samples/engine/*.[ch] "$work/plugin/"
-(cd "$work/plain" && "$clang" -O2 -pthread -o hpkv ./*.c)
-(cd "$work/plugin" && "$clang" -O2 -pthread -fpass-plugin="$plugin" -o hpkv ./*.c)
+(cd "$work/plain" && "$cc" -O2 -pthread -o hpkv ./*.c)
+(cd "$work/plugin" && "$cc" -O2 -pthread "$(hpkv_plugin_flag)" -o hpkv ./*.c)
 
 json_field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
