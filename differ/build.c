@@ -98,7 +98,7 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 {
 	const char *cc = NULL;
 	for (uint32_t i = 0; i < new->ntus && !cc; i++)
-		if (new->tus[i].recompile && new->tus[i].argc)
+		if (new->tus[i].recompile &&new->tus[i].argc)
 			cc = new->tus[i].argv[0];
 	const char *lds = find_linker_script(o);
 	char *script = NULL;
@@ -126,15 +126,16 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 	if (rc < 0)
 		return rc == -ENOMEM ? rc : mp_fail(d, MP_ERECOMPILE, "%s", d->msg);
 	if (rc)
-		return mp_fail(d, MP_ERECOMPILE, "linking the patch with '%s' failed (exit %d)", cc, rc);
+		return mp_fail(d, MP_ERECOMPILE, "linking the patch with '%s' failed (exit %d)", cc,
+			       rc);
 	if (access(so, R_OK))
 		return mp_fail(d, MP_ERECOMPILE, "linking the patch: '%s' not written", so);
 	return 0;
 }
 
 static int recompile_all(const struct mp_program *old, const struct mp_program *new,
-			 struct temps *t, char ***objs, size_t *nobjs, const struct mp_build_opts *o,
-			 struct mp_diag *d)
+			 struct temps *t, char ***objs, size_t *nobjs,
+			 const struct mp_build_opts *o, struct mp_diag *d)
 {
 	*objs = calloc(new->ntus + 1, sizeof(**objs));
 	if (!*objs)

@@ -10,12 +10,12 @@
 #include "model.h"
 
 struct mp_build_opts {
-	const char *output;      /* package path */
-	const char *name;        /* patch name */
-	const char *description; /* free text for the manifest */
+	const char *output;	   /* package path */
+	const char *name;	   /* patch name */
+	const char *description;   /* free text for the manifest */
 	const char *linker_script; /* NULL: look for hotpatch-package.ld */
 	bool keep_temps;
-	FILE *log;               /* -v: commands run; NULL for quiet */
+	FILE *log; /* -v: commands run; NULL for quiet */
 };
 
 /* Returns 0, -MP_ERECOMPILE (message in d), -MP_EREFUSED (reason in fi,

@@ -10,7 +10,7 @@
 
 struct mp_findings {
 	char **refusals; /* one line each */
-	char **details;  /* per refusal: the complete form for --json, or NULL */
+	char **details;	 /* per refusal: the complete form for --json, or NULL */
 	size_t nrefusals;
 	char **warnings;
 	size_t nwarnings;

@@ -66,17 +66,20 @@ static int check_described(struct mp_program *old, struct mp_program *new, struc
 {
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i], *o = f->twin;
-		if (f->status != MP_SAME || !o || !f->address || !o->address || !f->size || !o->size)
+		if (f->status != MP_SAME || !o || !f->address || !o->address || !f->size ||
+		    !o->size)
 			continue;
-		int d = code_differs(&old->elf, o->address, o->size, &new->elf, f->address, f->size);
+		int d = code_differs(&old->elf, o->address, o->size, &new->elf, f->address,
+				     f->size);
 		if (d < 0)
 			return d;
 		if (!d)
 			continue;
 		f->status = o->status = MP_CHANGED;
 		f->why |= MP_WHY_MACHINE;
-		int err = mp_warn(fi, "machine code of %s (%s) changed although its IR hash did "
-				      "not: included",
+		int err = mp_warn(fi,
+				  "machine code of %s (%s) changed although its IR hash did "
+				  "not: included",
 				  f->name, f->tu->source);
 		if (err)
 			return err;
@@ -91,9 +94,9 @@ static const struct mp_sym *old_twin(const struct mp_elf *oe, const uint64_t *od
 {
 	for (size_t i = 0; i < oe->nsyms; i++) {
 		const struct mp_sym *c = &oe->syms[i];
-		if (c->type == STT_FUNC && c->size && (c->bind == STB_LOCAL) == (s->bind == STB_LOCAL) &&
-		    !strcmp(c->name, s->name) && !strcmp(c->file, s->file) &&
-		    !is_described(odesc, nodesc, c->value))
+		if (c->type == STT_FUNC && c->size &&
+		    (c->bind == STB_LOCAL) == (s->bind == STB_LOCAL) && !strcmp(c->name, s->name) &&
+		    !strcmp(c->file, s->file) && !is_described(odesc, nodesc, c->value))
 			return c;
 	}
 	return NULL;
@@ -121,8 +124,9 @@ static int check_undescribed(const struct mp_program *old, const struct mp_progr
 			err = d;
 		else if (d) {
 			last = s->value;
-			err = mp_refuse(fi, "'%s' changed but was not built with the hotpatch plugin "
-					    "(not patchable)",
+			err = mp_refuse(fi,
+					"'%s' changed but was not built with the hotpatch plugin "
+					"(not patchable)",
 					s->name);
 		}
 	}

@@ -39,16 +39,19 @@ static int check_var(const struct mp_var *n, struct mp_findings *fi)
 	else
 		snprintf(where, sizeof(where), "%s", n->tu->source);
 	if ((n->flags ^ o->flags) & HP_MD_VAR_TLS)
-		return mp_refuse(fi, "variable '%s' (%s) changed between thread-local and global: "
-				     "TLS changes cannot be patched",
+		return mp_refuse(fi,
+				 "variable '%s' (%s) changed between thread-local and global: "
+				 "TLS changes cannot be patched",
 				 name, where);
 	if (n->size != o->size)
-		return mp_refuse(fi, "%s '%s' (%s) changed size from %" PRIu64 " to %" PRIu64
-				     " bytes: running code and state use the old layout",
+		return mp_refuse(fi,
+				 "%s '%s' (%s) changed size from %" PRIu64 " to %" PRIu64
+				 " bytes: running code and state use the old layout",
 				 var_kind(n), name, where, o->size, n->size);
 	if (n->init_hash != o->init_hash)
-		return mp_refuse(fi, "%s '%s' (%s) has a changed initial value: the running "
-				     "process keeps the old one",
+		return mp_refuse(fi,
+				 "%s '%s' (%s) has a changed initial value: the running "
+				 "process keeps the old one",
 				 var_kind(n), name, where);
 	if ((n->flags ^ o->flags) & HP_MD_VAR_CONST)
 		return mp_refuse(fi, "%s '%s' (%s) changed between const and writable", var_kind(n),
@@ -64,9 +67,10 @@ static int check_tls_refs(const struct mp_program *new, const struct mp_func *f,
 	for (uint32_t k = 0; k < f->nvars; k++) {
 		const struct mp_var *v = mp_find_var(new, f->vars[k], f->tu);
 		if (v && v->twin && v->flags & HP_MD_VAR_TLS)
-			return mp_refuse(fi, "function '%s' (%s) uses the existing thread-local "
-					     "variable '%s': patches cannot reach the running "
-					     "threads' TLS",
+			return mp_refuse(fi,
+					 "function '%s' (%s) uses the existing thread-local "
+					 "variable '%s': patches cannot reach the running "
+					 "threads' TLS",
 					 f->name, f->tu->source, v->name);
 	}
 	return 0;

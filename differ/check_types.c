@@ -72,7 +72,9 @@ static void names_add(struct names *ns, const char *name)
 
 static const char *tag_word(uint16_t tag)
 {
-	return tag == DW_TAG_union_type ? "union" : tag == DW_TAG_enumeration_type ? "enum" : "struct";
+	return tag == DW_TAG_union_type		? "union"
+	       : tag == DW_TAG_enumeration_type ? "enum"
+						: "struct";
 }
 
 static void describe(const struct mp_dwarf *dw, uint64_t off, struct strbuf *b, struct names *ns,
@@ -208,8 +210,8 @@ static const struct mp_die *find_type(const struct side *s, uint32_t cu, const c
 }
 
 /* First member that differs between two layouts, for the message. */
-static void member_diff(const struct mp_dwarf *ow, const struct mp_die *o, const struct mp_dwarf *nw,
-			const struct mp_die *n, char *out, size_t size)
+static void member_diff(const struct mp_dwarf *ow, const struct mp_die *o,
+			const struct mp_dwarf *nw, const struct mp_die *n, char *out, size_t size)
 {
 	if (o->byte_size != n->byte_size) {
 		snprintf(out, size, "size changed from %llu to %llu bytes",
@@ -307,7 +309,7 @@ static const struct mp_die *var_die(const struct side *s, const struct mp_var *v
 
 struct type_diff {
 	char *before, *after; /* shallow descriptions, when they differ */
-	char *layout;         /* first struct layout difference */
+	char *layout;	      /* first struct layout difference */
 };
 
 static void type_diff_release(struct type_diff *t)
@@ -394,12 +396,15 @@ static int check_signature(const struct side *o, const struct side *n, const str
 	if (t.before) {
 		const struct mp_func *c = unchanged_caller(n->p, f);
 		if (c)
-			err = mp_refuse(fi, "signature of '%s' (%s) changed from '%s' to '%s' but '%s' "
-					    "(%s), unchanged, still calls it",
-					f->name, f->tu->source, t.before, t.after, c->name, c->tu->source);
+			err = mp_refuse(fi,
+					"signature of '%s' (%s) changed from '%s' to '%s' but '%s' "
+					"(%s), unchanged, still calls it",
+					f->name, f->tu->source, t.before, t.after, c->name,
+					c->tu->source);
 		else if (f->flags & HP_MD_FUNC_ADDRESS_TAKEN)
-			err = mp_refuse(fi, "signature of '%s' (%s) changed from '%s' to '%s' and its "
-					    "address is taken: old callers may call it indirectly",
+			err = mp_refuse(fi,
+					"signature of '%s' (%s) changed from '%s' to '%s' and its "
+					"address is taken: old callers may call it indirectly",
 					f->name, f->tu->source, t.before, t.after);
 	} else if (t.layout) {
 		err = mp_group_refusal(layouts, t.layout, f->name, f->tu->source);
@@ -425,7 +430,7 @@ int mp_check_types(const struct mp_program *old, const struct mp_program *new,
 {
 	bool any = false;
 	for (uint32_t i = 0; i < new->nfuncs && !any; i++)
-		any = new->funcs[i].in_p && new->funcs[i].twin;
+		any = new->funcs[i].in_p &&new->funcs[i].twin;
 	if (!any)
 		return 0;
 	struct side o = {.p = old}, n = {.p = new};
@@ -438,8 +443,9 @@ int mp_check_types(const struct mp_program *old, const struct mp_program *new,
 		goto out;
 	}
 	if (!o.dw.ndies || !n.dw.ndies) {
-		err = mp_warn(fi, "no DWARF in %s: struct layout and signature checks skipped "
-				  "(build with -g)",
+		err = mp_warn(fi,
+			      "no DWARF in %s: struct layout and signature checks skipped "
+			      "(build with -g)",
 			      !o.dw.ndies ? "OLD" : "NEW");
 		goto out;
 	}
@@ -451,8 +457,8 @@ int mp_check_types(const struct mp_program *old, const struct mp_program *new,
 			err = check_func(&o, &n, f, fi, &layouts);
 	}
 	if (!err)
-		err = mp_flush_refusal_groups(&layouts, fi,
-					      "unchanged code and running state use the old layout");
+		err = mp_flush_refusal_groups(
+			&layouts, fi, "unchanged code and running state use the old layout");
 	mp_refusal_groups_release(&layouts);
 out:
 	mp_dwarf_release(&n.dw);

@@ -186,9 +186,10 @@ int mp_correlate(struct mp_program *old, struct mp_program *new, struct mp_diag 
 		}
 	}
 	if (!common)
-		return mp_fail(d, MP_EDIFFERENT,
-			       "'%s' and '%s' share no translation unit: builds of different programs?",
-			       old->elf.path, new->elf.path);
+		return mp_fail(
+			d, MP_EDIFFERENT,
+			"'%s' and '%s' share no translation unit: builds of different programs?",
+			old->elf.path, new->elf.path);
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *n = &new->funcs[i];
 		if (!n->address)

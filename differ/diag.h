@@ -11,16 +11,15 @@ struct mp_diag {
 
 /* Formats the message (lowercase, quoting its subject) and returns -err
  * (err is a positive errno, or one of MP_E*). Safe with d == NULL. */
-int mp_fail(struct mp_diag *d, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int mp_fail(struct mp_diag *d, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Project error codes, beyond errno's range. */
 enum {
 	MP_EMALFORMED = 4096, /* file is not a well-formed ELF / metadata */
-	MP_ENOMETA,           /* no .hotpatch metadata: plugin not used */
-	MP_EDIFFERENT,        /* OLD and NEW share no translation unit */
-	MP_EREFUSED,          /* unsafe change */
-	MP_ERECOMPILE,        /* a patch-mode compile or the link failed */
+	MP_ENOMETA,	      /* no .hotpatch metadata: plugin not used */
+	MP_EDIFFERENT,	      /* OLD and NEW share no translation unit */
+	MP_EREFUSED,	      /* unsafe change */
+	MP_ERECOMPILE,	      /* a patch-mode compile or the link failed */
 };
 
 #endif

@@ -91,7 +91,8 @@ static int push_die(struct loader *l, Dwarf_Die die, uint32_t parent, uint32_t *
 	Dwarf_Half tag = 0;
 	Dwarf_Off off = 0;
 	char *name = NULL;
-	if (dwarf_tag(die, &tag, &err) != DW_DLV_OK || dwarf_dieoffset(die, &off, &err) != DW_DLV_OK) {
+	if (dwarf_tag(die, &tag, &err) != DW_DLV_OK ||
+	    dwarf_dieoffset(die, &off, &err) != DW_DLV_OK) {
 		drop_error(l->dbg, err);
 		return -EINVAL;
 	}
@@ -220,10 +221,14 @@ static const char *own_key(struct mp_dwarf *dw, const char *prefix, const char *
 static const char *type_prefix(uint16_t tag)
 {
 	switch (tag) {
-	case DW_TAG_structure_type: return "struct ";
-	case DW_TAG_union_type: return "union ";
-	case DW_TAG_enumeration_type: return "enum ";
-	default: return NULL;
+	case DW_TAG_structure_type:
+		return "struct ";
+	case DW_TAG_union_type:
+		return "union ";
+	case DW_TAG_enumeration_type:
+		return "enum ";
+	default:
+		return NULL;
 	}
 }
 
@@ -241,7 +246,8 @@ static int index_dies(struct mp_dwarf *dw)
 			if (!key)
 				return -ENOMEM;
 			if (!mp_map_get(&dw->types, key, cu))
-				err = mp_map_put(&dw->types, key, cu, (void *)(uintptr_t)(i + 1), NULL);
+				err = mp_map_put(&dw->types, key, cu, (void *)(uintptr_t)(i + 1),
+						 NULL);
 		} else if ((m->tag == DW_TAG_subprogram || m->tag == DW_TAG_variable) &&
 			   m->parent == m->cu) {
 			err = mp_map_put(&dw->top, m->name, cu, (void *)(uintptr_t)(i + 1), NULL);
@@ -315,7 +321,8 @@ uint32_t mp_dwarf_find_cu(const struct mp_dwarf *dw, const char *source)
 	for (uint32_t i = 0; i < dw->ncus; i++) {
 		const char *n = dw->dies[dw->cus[i]].name;
 		size_t nl = strlen(n);
-		if (!strcmp(n, source) || (nl > sl && n[nl - sl - 1] == '/' && !strcmp(n + nl - sl, source)) ||
+		if (!strcmp(n, source) ||
+		    (nl > sl && n[nl - sl - 1] == '/' && !strcmp(n + nl - sl, source)) ||
 		    (sl > nl && source[sl - nl - 1] == '/' && !strcmp(source + sl - nl, n)))
 			return dw->cus[i];
 	}

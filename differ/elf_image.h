@@ -30,7 +30,7 @@ struct mp_elf_section {
 struct mp_elf {
 	char *path;
 	int fd;
-	void *elf; /* Elf *, kept opaque so users need no libelf.h */
+	void *elf;     /* Elf *, kept opaque so users need no libelf.h */
 	uint16_t type; /* ET_EXEC / ET_DYN */
 	struct mp_sym *syms;
 	size_t nsyms;

@@ -24,8 +24,8 @@ static int add_func(struct hp_pkg_builder *b, const struct mp_program *old,
 			       f->name, f->tu->source);
 	const uint8_t *bytes = mp_elf_bytes_at(&old->elf, o->address, o->size);
 	if (!bytes || !o->size || o->size > UINT32_MAX)
-		return mp_fail(d, MP_EMALFORMED, "'%s': cannot read the code of '%s'", old->elf.path,
-			       o->name);
+		return mp_fail(d, MP_EMALFORMED, "'%s': cannot read the code of '%s'",
+			       old->elf.path, o->name);
 	struct hp_pkg_func_spec s = {
 		.name = o->name,
 		.tu = o->tu->source,
@@ -37,7 +37,8 @@ static int add_func(struct hp_pkg_builder *b, const struct mp_program *old,
 		.flags = o->flags & HP_MD_FUNC_ENDBR ? HP_PKG_FUNC_ENDBR : 0,
 	};
 	int err = hp_pkg_builder_add_func(b, &s);
-	return err ? mp_fail(d, -err, "adding '%s' to the manifest: %s", o->name, strerror(-err)) : 0;
+	return err ? mp_fail(d, -err, "adding '%s' to the manifest: %s", o->name, strerror(-err))
+		   : 0;
 }
 
 /* OLD's address of what a proxy slot in the patch TU ptu must point at. */
@@ -124,7 +125,7 @@ static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
 	if (err)
 		return mp_fail(d, -err, "writing the manifest: %s", strerror(-err));
 	for (uint32_t i = 0; !err && i < new->nfuncs; i++)
-		if (new->funcs[i].in_p && new->funcs[i].twin)
+		if (new->funcs[i].in_p &&new->funcs[i].twin)
 			err = add_func(b, old, pkg, &new->funcs[i], d);
 	return err ? err : add_proxies(b, old, pkg, d);
 }
@@ -137,8 +138,9 @@ int mp_emit_package(const struct mp_program *old, const struct mp_program *new, 
 	int err = mp_program_open(&pkg, so, "patch", d);
 	if (err) {
 		mp_program_release(&pkg);
-		return err == -ENOMEM ? err : mp_fail(d, MP_ERECOMPILE, "reading the linked patch: %s",
-						      d->msg);
+		return err == -ENOMEM
+			       ? err
+			       : mp_fail(d, MP_ERECOMPILE, "reading the linked patch: %s", d->msg);
 	}
 	struct hp_pkg_builder *b = hp_pkg_builder_new();
 	err = b ? fill(b, old, new, &pkg, o, d) : mp_fail(d, ENOMEM, "out of memory");

@@ -137,7 +137,11 @@ static char *users_text(const struct mp_refusal_group *grp, size_t max)
 	for (size_t i = 0; i < shown; i++) {
 		const char *u = grp->users[i];
 		size_t len = one_tu ? (size_t)(strrchr(u, '(') - u - 1) : strlen(u);
-		fprintf(f, "%s%.*s", i == 0 ? "" : i + 1 == grp->nusers ? " and " : ", ", (int)len, u);
+		fprintf(f, "%s%.*s",
+			i == 0		       ? ""
+			: i + 1 == grp->nusers ? " and "
+					       : ", ",
+			(int)len, u);
 	}
 	if (shown < grp->nusers)
 		fprintf(f, " and %zu more", grp->nusers - shown);
@@ -153,12 +157,14 @@ int mp_flush_refusal_groups(struct mp_refusal_groups *g, struct mp_findings *fi,
 	int err = 0;
 	for (size_t i = 0; !err && i < g->n; i++) {
 		const struct mp_refusal_group *grp = &g->v[i];
-		char *some = users_text(grp, 3), *all = users_text(grp, SIZE_MAX - 1), *detail = NULL;
-		if (!some || !all || asprintf(&detail, "%s; used by %s: %s", grp->culprit, all, why) < 0)
+		char *some = users_text(grp, 3), *all = users_text(grp, SIZE_MAX - 1),
+		     *detail = NULL;
+		if (!some || !all ||
+		    asprintf(&detail, "%s; used by %s: %s", grp->culprit, all, why) < 0)
 			err = -ENOMEM;
 		else
-			err = mp_refuse_detailed(fi, detail, "%s; used by %s: %s", grp->culprit, some,
-						 why);
+			err = mp_refuse_detailed(fi, detail, "%s; used by %s: %s", grp->culprit,
+						 some, why);
 		free(some);
 		free(all);
 		free(detail);

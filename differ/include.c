@@ -137,8 +137,8 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 	}
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i];
-		if (f->twin && (f->flags & HP_MD_FUNC_CLONE || *f->origin ||
-				mp_is_clone_name(f->name)))
+		if (f->twin &&
+		    (f->flags & HP_MD_FUNC_CLONE || *f->origin || mp_is_clone_name(f->name)))
 			f->why |= f->in_p ? MP_WHY_CLONE : 0;
 		if (!f->in_p && f->status == MP_NEW)
 			continue;

@@ -21,7 +21,7 @@
 #define MC_MAX_CONTENT 4096
 
 struct place {
-	const struct mp_sym *sym;         /* named: symbol + off */
+	const struct mp_sym *sym;	  /* named: symbol + off */
 	const struct mp_elf_section *sec; /* else: section (+ off or content) */
 	uint64_t off;
 	const struct mp_elf *elf_;
@@ -155,7 +155,8 @@ static bool same_content(const struct place *o, const struct place *n, bool *ok)
 static bool same_place(const struct place *o, const struct place *n, bool *ok)
 {
 	if (o->sym || n->sym)
-		return o->sym && n->sym && o->off == n->off && !strcmp(o->sym->file, n->sym->file) &&
+		return o->sym && n->sym && o->off == n->off &&
+		       !strcmp(o->sym->file, n->sym->file) &&
 		       same_name(o->sym->name, n->sym->name, ok);
 	if (!o->sec->name || !n->sec->name || strcmp(o->sec->name, n->sec->name))
 		return false;
@@ -177,9 +178,12 @@ enum field { REL32, ABS32, ABS64 };
 static uint64_t target(const struct mp_mc_func *f, enum field kind, size_t s)
 {
 	switch (kind) {
-	case REL32: return f->addr + s + 4 + (uint64_t)(int64_t)(int32_t)load_le(f->bytes + s, 4);
-	case ABS32: return load_le(f->bytes + s, 4);
-	default: return load_le(f->bytes + s, 8);
+	case REL32:
+		return f->addr + s + 4 + (uint64_t)(int64_t)(int32_t)load_le(f->bytes + s, 4);
+	case ABS32:
+		return load_le(f->bytes + s, 4);
+	default:
+		return load_le(f->bytes + s, 8);
 	}
 }
 

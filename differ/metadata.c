@@ -81,7 +81,8 @@ static int parse_func(const struct record *r, struct mp_tu *tu, const struct hp_
 	if (!err)
 		err = str_at(r, fd->not_patchable_reason, &f->not_patchable_reason, d);
 	if (!err)
-		err = slice(r, tu, fd->inlined_first, fd->inlined_count, &f->inlined, &f->ninlined, d);
+		err = slice(r, tu, fd->inlined_first, fd->inlined_count, &f->inlined, &f->ninlined,
+			    d);
 	if (!err)
 		err = slice(r, tu, fd->calls_first, fd->calls_count, &f->calls, &f->ncalls, d);
 	if (!err)
@@ -175,9 +176,11 @@ static int parse_record(struct mp_program *p, struct caps *cap, const struct rec
 		return bad(d, r, "function or variable array out of range");
 	int err = grow((void **)&p->tus, &cap->tus, p->ntus + 1, sizeof(*p->tus));
 	if (!err)
-		err = grow((void **)&p->funcs, &cap->funcs, p->nfuncs + h->func_count, sizeof(*p->funcs));
+		err = grow((void **)&p->funcs, &cap->funcs, p->nfuncs + h->func_count,
+			   sizeof(*p->funcs));
 	if (!err)
-		err = grow((void **)&p->vars, &cap->vars, p->nvars + h->var_count, sizeof(*p->vars));
+		err = grow((void **)&p->vars, &cap->vars, p->nvars + h->var_count,
+			   sizeof(*p->vars));
 	if (err)
 		return err;
 	/* Functions refer to their TU by index until parsing ends: the array
@@ -218,8 +221,9 @@ static int check_header(const uint8_t *md, size_t size, uint64_t off, struct hp_
 	if (memcmp(h->magic, HP_MD_MAGIC, 4))
 		return bad(d, r, "bad magic");
 	if (h->version != HP_MD_VERSION)
-		return mp_fail(d, MP_EMALFORMED, HP_MD_SECTION " version %u not supported (want %u)",
-			       h->version, HP_MD_VERSION);
+		return mp_fail(d, MP_EMALFORMED,
+			       HP_MD_SECTION " version %u not supported (want %u)", h->version,
+			       HP_MD_VERSION);
 	if (h->header_size < sizeof(*h) || h->record_size < h->header_size ||
 	    h->record_size % HP_MD_ALIGN || h->record_size > size - off)
 		return bad(d, r, "bad header or record size");
@@ -296,7 +300,8 @@ static void set_sizes(struct mp_program *p)
 		struct mp_func *f = &p->funcs[i];
 		if (!f->address)
 			continue;
-		const struct mp_sym *s = mp_elf_sym_at(&p->elf, f->address, 2 /* STT_FUNC */, f->name);
+		const struct mp_sym *s =
+			mp_elf_sym_at(&p->elf, f->address, 2 /* STT_FUNC */, f->name);
 		if (!s)
 			s = mp_elf_sym_at(&p->elf, f->address, 2, NULL);
 		f->size = s ? s->size : 0;

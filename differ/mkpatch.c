@@ -71,20 +71,40 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 	while ((c = getopt_long(argc, argv, "o:nvh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': o->output = optarg; break;
-		case 'n': o->dry_run = true; break;
-		case 'v': o->verbose = true; break;
-		case 'h': usage(stdout); exit(EXIT_WRITTEN);
-		case OPT_EXPLAIN: o->explain = true; break;
-		case OPT_JSON: o->json = true; break;
-		case OPT_NAME: o->name = optarg; break;
-		case OPT_KEEP: o->keep_temps = true; break;
-		case OPT_LDS: o->linker_script = optarg; break;
-		default: return -1;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_WRITTEN);
+		case OPT_EXPLAIN:
+			o->explain = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_NAME:
+			o->name = optarg;
+			break;
+		case OPT_KEEP:
+			o->keep_temps = true;
+			break;
+		case OPT_LDS:
+			o->linker_script = optarg;
+			break;
+		default:
+			return -1;
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "mkpatch: expected OLD and NEW, got %d argument(s)\n", argc - optind);
+		fprintf(stderr, "mkpatch: expected OLD and NEW, got %d argument(s)\n",
+			argc - optind);
 		return -1;
 	}
 	o->old_path = argv[optind];
@@ -143,8 +163,8 @@ static int analyse(struct mp_program *old, struct mp_program *new, struct mp_dif
 	return err;
 }
 
-static int emit(const struct options *o, const struct mp_program *old,
-		const struct mp_program *new, struct mp_findings *fi, struct mp_diag *d)
+static int emit(const struct options *o, const struct mp_program *old, const struct mp_program *new,
+		struct mp_findings *fi, struct mp_diag *d)
 {
 	char *name = patch_name(o);
 	if (!name)
@@ -182,9 +202,12 @@ static int report(const struct options *o, const struct mp_program *old,
 	if (written)
 		fprintf(stderr, "mkpatch: wrote '%s'\n", o->output);
 	switch (outcome) {
-	case MP_OUT_REFUSED: return EXIT_REFUSED;
-	case MP_OUT_NO_CHANGE: return EXIT_NO_CHANGE;
-	default: return EXIT_WRITTEN;
+	case MP_OUT_REFUSED:
+		return EXIT_REFUSED;
+	case MP_OUT_NO_CHANGE:
+		return EXIT_NO_CHANGE;
+	default:
+		return EXIT_WRITTEN;
 	}
 }
 
@@ -213,7 +236,7 @@ int main(int argc, char **argv)
 		status = fail(d.msg);
 		goto out_new;
 	}
-	enum mp_outcome outcome = fi.nrefusals ? MP_OUT_REFUSED
+	enum mp_outcome outcome = fi.nrefusals	     ? MP_OUT_REFUSED
 				  : st.replaced == 0 ? MP_OUT_NO_CHANGE
 						     : MP_OUT_OK;
 	bool written = false;

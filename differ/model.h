@@ -14,7 +14,7 @@
 enum mp_status {
 	MP_SAME = 0, /* twin exists, same hash */
 	MP_CHANGED,  /* twin exists, hash differs */
-	MP_NEW,      /* no twin in OLD */
+	MP_NEW,	     /* no twin in OLD */
 	MP_GONE,     /* (OLD side) no twin in NEW */
 };
 
@@ -22,9 +22,9 @@ enum mp_status {
 enum {
 	MP_WHY_SOURCE = 1u << 0,  /* its own hash changed */
 	MP_WHY_INLINES = 1u << 1, /* it inlines a function of P (cause) */
-	MP_WHY_NEW = 1u << 2,     /* new function, kept in the patch */
-	MP_WHY_CLONE = 1u << 3,   /* compiler clone of origin */
-	MP_WHY_CONST = 1u << 4,   /* it uses a changed read-only variable (cause_var) */
+	MP_WHY_NEW = 1u << 2,	  /* new function, kept in the patch */
+	MP_WHY_CLONE = 1u << 3,	  /* compiler clone of origin */
+	MP_WHY_CONST = 1u << 4,	  /* it uses a changed read-only variable (cause_var) */
 	MP_WHY_MACHINE = 1u << 5, /* same IR hash, different machine code */
 };
 
@@ -49,10 +49,10 @@ struct mp_func {
 	struct mp_func *twin;
 	struct mp_func *next_same_key; /* chain in the correlation map */
 	enum mp_status status;
-	unsigned why;               /* MP_WHY_* */
-	const struct mp_func *cause; /* for MP_WHY_INLINES */
+	unsigned why;			/* MP_WHY_* */
+	const struct mp_func *cause;	/* for MP_WHY_INLINES */
 	const struct mp_var *cause_var; /* for MP_WHY_CONST (NEW's variable) */
-	bool in_p;                  /* replaced (OLD twin exists) or new-kept */
+	bool in_p;			/* replaced (OLD twin exists) or new-kept */
 };
 
 struct mp_var {
@@ -84,8 +84,7 @@ struct mp_program {
 
 /* Opens path, reads its symbols and its .hotpatch metadata. A binary
  * without metadata is MP_ENOMETA. Everything is bounds-checked. */
-int mp_program_open(struct mp_program *p, const char *path, const char *label,
-		    struct mp_diag *d);
+int mp_program_open(struct mp_program *p, const char *path, const char *label, struct mp_diag *d);
 void mp_program_release(struct mp_program *p);
 
 /* Parses metadata bytes into p (used by mp_program_open; exposed for

@@ -14,8 +14,8 @@
 #define MP_DIE_NONE UINT32_MAX
 
 struct mp_die {
-	uint64_t off;  /* global .debug_info offset */
-	uint64_t type; /* DW_AT_type as a global offset; 0 when absent */
+	uint64_t off;	  /* global .debug_info offset */
+	uint64_t type;	  /* DW_AT_type as a global offset; 0 when absent */
 	const char *name; /* "" when absent */
 	uint64_t byte_size, count, member_offset, bit_size, bit_offset;
 	uint32_t parent, first_child, next_sibling, cu;
@@ -24,7 +24,7 @@ struct mp_die {
 };
 
 struct mp_dwarf {
-	void *dbg; /* Dwarf_Debug */
+	void *dbg;	     /* Dwarf_Debug */
 	struct mp_die *dies; /* pre-order, so sorted by offset */
 	uint32_t ndies, cap;
 	uint32_t *cus; /* index of each compile unit's DIE */

@@ -39,16 +39,16 @@ static void emit_line(struct spec_out *so, const char *kind, const char *name)
 	fprintf(so->f, "%s %s\n", kind, name);
 }
 
-static void spec_ref_func(struct spec_out *f, const struct mp_program *old, const struct mp_program *new,
-			  const struct mp_tu *tu, const char *name)
+static void spec_ref_func(struct spec_out *f, const struct mp_program *old,
+			  const struct mp_program *new, const struct mp_tu *tu, const char *name)
 {
 	const struct mp_func *g = mp_find_func(new, name, tu);
 	if (g ? g->twin && !(g->tu == tu && g->in_p) : defined_in_old_symtab(old, name, 2))
 		emit_line(f, "old-func", name);
 }
 
-static void spec_ref_var(struct spec_out *f, const struct mp_program *old, const struct mp_program *new,
-			 const struct mp_tu *tu, const char *name)
+static void spec_ref_var(struct spec_out *f, const struct mp_program *old,
+			 const struct mp_program *new, const struct mp_tu *tu, const char *name)
 {
 	const struct mp_var *v = mp_find_var(new, name, tu);
 	if (v ? v->twin && !v->const_changed : defined_in_old_symtab(old, name, 1))
@@ -98,8 +98,7 @@ static void log_command(FILE *log, const char *const *argv, const char *cwd, con
 	fputs(")\n", log);
 }
 
-int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log,
-	   struct mp_diag *d)
+int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log, struct mp_diag *d)
 {
 	log_command(log, argv, cwd, env);
 	int pipefd[2];
@@ -189,8 +188,9 @@ static const char **patch_argv(const struct mp_program *p, const struct mp_tu *t
 			i++;
 			continue;
 		}
-		if (i > 0 && ((!strncmp(a, "-o", 2) && a[2]) || !strcmp(a, "-MD") ||
-			      !strcmp(a, "-MMD") || !strncmp(a, "-MF", 3) || !strncmp(a, "-Wp,-M", 6)))
+		if (i > 0 &&
+		    ((!strncmp(a, "-o", 2) && a[2]) || !strcmp(a, "-MD") || !strcmp(a, "-MMD") ||
+		     !strncmp(a, "-MF", 3) || !strncmp(a, "-Wp,-M", 6)))
 			continue;
 		if (i > 0 && other_source(p, tu, a))
 			continue;
@@ -222,13 +222,15 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
 		 const char *obj_path, FILE *log, struct mp_diag *d)
 {
 	if (!tu->argc)
-		return mp_fail(d, MP_ERECOMPILE, "no compile command recorded for '%s'", tu->source);
+		return mp_fail(d, MP_ERECOMPILE, "no compile command recorded for '%s'",
+			       tu->source);
 	if (*tu->cwd && access(tu->cwd, X_OK))
 		return mp_fail(d, MP_ERECOMPILE, "cannot recompile '%s': directory '%s' is gone",
 			       tu->source, tu->cwd);
 	if (!file_in(tu->cwd, tu->source))
-		return mp_fail(d, MP_ERECOMPILE, "cannot recompile: source file '%s' not found (in '%s')",
-			       tu->source, tu->cwd);
+		return mp_fail(d, MP_ERECOMPILE,
+			       "cannot recompile: source file '%s' not found (in '%s')", tu->source,
+			       tu->cwd);
 	const char **argv = patch_argv(p, tu, obj_path);
 	char *env = NULL;
 	if (!argv || asprintf(&env, "HOTPATCH_PATCH_SPEC=%s", spec_path) < 0) {
@@ -241,8 +243,9 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
 	free(env);
 	if (rc < 0) {
 		if (rc == -ENOENT)
-			return mp_fail(d, MP_ERECOMPILE, "cannot recompile '%s': compiler '%s' not found",
-				       tu->source, tu->argv[0]);
+			return mp_fail(d, MP_ERECOMPILE,
+				       "cannot recompile '%s': compiler '%s' not found", tu->source,
+				       tu->argv[0]);
 		return rc == -ENOMEM ? rc : -MP_ERECOMPILE;
 	}
 	if (rc)

@@ -23,7 +23,6 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
 /* Runs argv (argv[0] looked up in PATH) in cwd with one extra environment
  * variable (env may be NULL). Returns the exit status (0..255), or a
  * negative errno when it could not be started (message in d). */
-int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log,
-	   struct mp_diag *d);
+int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log, struct mp_diag *d);
 
 #endif

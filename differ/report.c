@@ -18,9 +18,8 @@ void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 	else if (f->why & MP_WHY_MACHINE)
 		ADD("machine code changed");
 	else if (f->why & MP_WHY_CONST && f->cause_var)
-		ADD("uses changed constant %s", *f->cause_var->source_name
-						      ? f->cause_var->source_name
-						      : f->cause_var->name);
+		ADD("uses changed constant %s",
+		    *f->cause_var->source_name ? f->cause_var->source_name : f->cause_var->name);
 	if (f->why & MP_WHY_CLONE)
 		ADD(", clone of %s()", *f->origin ? f->origin : f->norm ? f->norm : f->name);
 #undef ADD
@@ -83,7 +82,9 @@ static void json_func(FILE *out, const struct mp_func *f, bool first)
 	fputs(", \"tu\": ", out);
 	json_str(out, f->tu->source);
 	fprintf(out, ", \"status\": \"%s\", \"replaces\": %s, \"reason\": ",
-		f->status == MP_NEW ? "new" : f->status == MP_CHANGED ? "changed" : "same",
+		f->status == MP_NEW	  ? "new"
+		: f->status == MP_CHANGED ? "changed"
+					  : "same",
 		f->twin ? "true" : "false");
 	json_str(out, why);
 	if (f->cause) {

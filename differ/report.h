@@ -10,7 +10,7 @@
 
 /* Outcome names used in JSON and in the summary. */
 enum mp_outcome {
-	MP_OUT_OK,       /* package written / analysis fine */
+	MP_OUT_OK, /* package written / analysis fine */
 	MP_OUT_REFUSED,
 	MP_OUT_NO_CHANGE,
 };

@@ -19,7 +19,7 @@ extern "C" {
 struct hp_cmdline {
 	char **argv; /* argc strings, NULL-terminated array */
 	size_t argc;
-	char *buf;   /* storage the strings point into */
+	char *buf; /* storage the strings point into */
 };
 
 /* Read /proc/<pid>/cmdline (pid 0: this process). Returns 0 or -errno. */

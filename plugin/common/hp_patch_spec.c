@@ -128,7 +128,8 @@ int hp_patch_spec_load(struct hp_patch_spec *spec, const char *path, char *msg, 
 		if (err) {
 			snprintf(msg, msg_size, "%s:%u: %s", path, lineno,
 				 err == -ENOMEM ? "out of memory"
-						: "expected 'keep NAME', 'old-func NAME' or 'old-var NAME'");
+						: "expected 'keep NAME', 'old-func NAME' or "
+						  "'old-var NAME'");
 			break;
 		}
 	}
@@ -147,7 +148,7 @@ int hp_patch_spec_load(struct hp_patch_spec *spec, const char *path, char *msg, 
 
 unsigned hp_patch_spec_lookup(const struct hp_patch_spec *spec, const char *name)
 {
-	struct hp_spec_entry key = { (char *)name, 0 };
+	struct hp_spec_entry key = {(char *)name, 0};
 	const struct hp_spec_entry *e;
 
 	if (!spec->count)

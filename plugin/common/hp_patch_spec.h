@@ -31,8 +31,7 @@ struct hp_patch_spec {
 /* Parse the file at path. On error returns a negative errno (-EINVAL for a
  * syntax error) and writes a lowercase message naming file and line into
  * msg[0..msg_size). */
-int hp_patch_spec_load(struct hp_patch_spec *spec, const char *path, char *msg,
-		       size_t msg_size);
+int hp_patch_spec_load(struct hp_patch_spec *spec, const char *path, char *msg, size_t msg_size);
 
 /* HP_SPEC_* bits the spec gives name (HP_SPEC_NONE if unnamed). */
 unsigned hp_patch_spec_lookup(const struct hp_patch_spec *spec, const char *name);

@@ -32,7 +32,7 @@ static const struct {
 	bool takes_value;
 	bool *flag;
 } hp_gcc_keys[] = {
-	{ "dump", false, &hp_gcc_opts.dump },
+	{"dump", false, &hp_gcc_opts.dump},
 };
 
 static bool hp_gcc_parse_args(const struct plugin_name_args *info)
@@ -54,8 +54,8 @@ static bool hp_gcc_parse_args(const struct plugin_name_args *info)
 			continue;
 		}
 		if (a->value && !hp_gcc_keys[k].takes_value) {
-			error("%s: option %<-fplugin-arg-%s-%s%> takes no value", HP_GCC_PLUGIN_NAME,
-			      info->base_name, a->key);
+			error("%s: option %<-fplugin-arg-%s-%s%> takes no value",
+			      HP_GCC_PLUGIN_NAME, info->base_name, a->key);
 			ok = false;
 			continue;
 		}
@@ -80,12 +80,14 @@ static bool hp_gcc_check_options(void)
 {
 	if (flag_lto || in_lto_p) {
 		error("%s: %<-flto%> is not supported: the plugin must see the final code "
-		      "of each translation unit", HP_GCC_PLUGIN_NAME);
+		      "of each translation unit",
+		      HP_GCC_PLUGIN_NAME);
 		return false;
 	}
 	if (global_options_set.x_flag_patchable_function_entry) {
 		error("%s: %<-fpatchable-function-entry%> conflicts with the padding the "
-		      "plugin lays out", HP_GCC_PLUGIN_NAME);
+		      "plugin lays out",
+		      HP_GCC_PLUGIN_NAME);
 		return false;
 	}
 	return true;
@@ -99,21 +101,21 @@ static bool hp_gcc_check_options(void)
  * stays on: it is tracked in the metadata instead. */
 static void hp_gcc_disable_ipa(void)
 {
-	flag_ipa_ra = 0;              /* callers rely on callee's clobbers */
-	flag_ipa_icf = 0;             /* identical bodies folded into one */
+	flag_ipa_ra = 0;  /* callers rely on callee's clobbers */
+	flag_ipa_icf = 0; /* identical bodies folded into one */
 	flag_ipa_icf_functions = 0;
 	flag_ipa_icf_variables = 0;
-	flag_ipa_pta = 0;             /* points-to across functions */
-	flag_ipa_reference = 0;       /* "callee does not touch global X" */
+	flag_ipa_pta = 0;		    /* points-to across functions */
+	flag_ipa_reference = 0;		    /* "callee does not touch global X" */
 	flag_ipa_reference_addressable = 0; /* never-written statics made const */
-	flag_ipa_pure_const = 0;      /* pure/const/noreturn/nothrow discovery */
-	flag_ipa_modref = 0;          /* callee side-effect summaries */
-	flag_ipa_bit_cp = 0;          /* known bits of arguments */
-	flag_ipa_vrp = 0;             /* value ranges of arguments */
-	flag_ipa_stack_alignment = 0; /* callee's stack alignment assumed */
-	flag_ipa_cp = 0;              /* constants of callers in callee */
-	flag_ipa_cp_clone = 0;        /* .constprop clones */
-	flag_ipa_sra = 0;             /* .isra clones with changed signature */
+	flag_ipa_pure_const = 0;	    /* pure/const/noreturn/nothrow discovery */
+	flag_ipa_modref = 0;		    /* callee side-effect summaries */
+	flag_ipa_bit_cp = 0;		    /* known bits of arguments */
+	flag_ipa_vrp = 0;		    /* value ranges of arguments */
+	flag_ipa_stack_alignment = 0;	    /* callee's stack alignment assumed */
+	flag_ipa_cp = 0;		    /* constants of callers in callee */
+	flag_ipa_cp_clone = 0;		    /* .constprop clones */
+	flag_ipa_sra = 0;		    /* .isra clones with changed signature */
 	flag_whole_program = 0;
 }
 
@@ -139,13 +141,13 @@ static void hp_gcc_register_pass(const struct plugin_name_args *info, opt_pass *
 	register_callback(info->base_name, PLUGIN_PASS_MANAGER_SETUP, NULL, &rp);
 }
 
-__attribute__((visibility("default")))
-int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *version)
+__attribute__((visibility("default"))) int plugin_init(struct plugin_name_args *info,
+						       struct plugin_gcc_version *version)
 {
 	if (!plugin_default_version_check(version, &gcc_version)) {
-		error("%s: built for GCC %s (%s), this compiler is GCC %s (%s)",
-		      HP_GCC_PLUGIN_NAME, gcc_version.basever, gcc_version.datestamp,
-		      version->basever, version->datestamp);
+		error("%s: built for GCC %s (%s), this compiler is GCC %s (%s)", HP_GCC_PLUGIN_NAME,
+		      gcc_version.basever, gcc_version.datestamp, version->basever,
+		      version->datestamp);
 		return 1;
 	}
 	if (!hp_gcc_parse_args(info) || !hp_gcc_check_options() || !hp_gcc_patch_load())

@@ -29,13 +29,13 @@ void hp_gcc_names_add(struct hp_gcc_names *l, const char *name);
 
 struct hp_gcc_func {
 	tree decl;
-	const char *name;        /* symbol name, as in the object's symtab */
+	const char *name; /* symbol name, as in the object's symtab */
 	uint64_t hash;
-	uint32_t flags;          /* HP_MD_FUNC_* */
+	uint32_t flags; /* HP_MD_FUNC_* */
 	uint32_t entry_offset;
-	const char *origin;      /* clone origin or NULL */
-	const char *reason;      /* why not patchable, or NULL */
-	const char *cold_name;   /* "foo.cold" when GCC split off a cold part */
+	const char *origin;    /* clone origin or NULL */
+	const char *reason;    /* why not patchable, or NULL */
+	const char *cold_name; /* "foo.cold" when GCC split off a cold part */
 	struct hp_gcc_names inlined;
 	struct hp_gcc_names calls;
 	struct hp_gcc_names vars;

@@ -22,8 +22,8 @@ struct hp_gcc_walk {
 	struct hp_hash h;
 	hash_map<tree, unsigned> *locals; /* locals and SSA names -> number */
 	unsigned next_local;
-	int *bb_seq;                      /* bb->index -> layout position */
-	struct hp_gcc_func *f;            /* references go here; NULL for inits */
+	int *bb_seq;	       /* bb->index -> layout position */
+	struct hp_gcc_func *f; /* references go here; NULL for inits */
 };
 
 static void hp_gcc_hash_tree(struct hp_gcc_walk *w, tree t);
@@ -46,7 +46,8 @@ static void hp_gcc_hash_type(struct hp_gcc_walk *w, tree type)
 
 		if (n && TREE_CODE(n) == TYPE_DECL)
 			n = DECL_NAME(n);
-		hp_hash_str(&w->h, n && TREE_CODE(n) == IDENTIFIER_NODE ? IDENTIFIER_POINTER(n) : "");
+		hp_hash_str(&w->h,
+			    n && TREE_CODE(n) == IDENTIFIER_NODE ? IDENTIFIER_POINTER(n) : "");
 	}
 }
 
@@ -114,7 +115,7 @@ static void hp_gcc_hash_int_cst(struct hp_gcc_walk *w, tree t)
 
 static void hp_gcc_hash_real_cst(struct hp_gcc_walk *w, tree t)
 {
-	long buf[4] = { 0, 0, 0, 0 };
+	long buf[4] = {0, 0, 0, 0};
 	int i;
 
 	if (TYPE_MODE(TREE_TYPE(t)) != BLKmode)
@@ -180,7 +181,8 @@ static void hp_gcc_hash_constructor(struct hp_gcc_walk *w, tree t)
 
 	hp_gcc_hash_type(w, TREE_TYPE(t));
 	hp_hash_u64(&w->h, CONSTRUCTOR_NELTS(t));
-	FOR_EACH_CONSTRUCTOR_ELT(CONSTRUCTOR_ELTS(t), i, index, value) {
+	FOR_EACH_CONSTRUCTOR_ELT(CONSTRUCTOR_ELTS(t), i, index, value)
+	{
 		hp_gcc_hash_tree(w, index);
 		hp_gcc_hash_tree(w, value);
 	}
@@ -322,8 +324,10 @@ static void hp_gcc_hash_bb(struct hp_gcc_walk *w, basic_block bb)
 		hp_gcc_hash_stmt(w, stmt);
 	}
 	hp_hash_u64(&w->h, EDGE_COUNT(bb->succs));
-	FOR_EACH_EDGE(e, ei, bb->succs) {
-		hp_hash_u64(&w->h, e->dest->index >= NUM_FIXED_BLOCKS ? w->bb_seq[e->dest->index] : ~0ull);
+	FOR_EACH_EDGE(e, ei, bb->succs)
+	{
+		hp_hash_u64(&w->h,
+			    e->dest->index >= NUM_FIXED_BLOCKS ? w->bb_seq[e->dest->index] : ~0ull);
 		hp_hash_u64(&w->h, e->flags & edge_bits);
 	}
 }
@@ -342,7 +346,7 @@ static uint64_t hp_gcc_hash_function(function *fun, struct hp_gcc_func *f)
 	w.f = f;
 	w.bb_seq = XCNEWVEC(int, last_basic_block_for_fn(fun));
 	FOR_EACH_BB_FN(bb, fun)
-		w.bb_seq[bb->index] = seq++;
+	w.bb_seq[bb->index] = seq++;
 
 	/* The signature as the function was declared. */
 	hp_gcc_hash_type(&w, TREE_TYPE(TREE_TYPE(fun->decl)));
@@ -351,7 +355,7 @@ static uint64_t hp_gcc_hash_function(function *fun, struct hp_gcc_func *f)
 	hp_hash_u64(&w.h, stdarg_p(TREE_TYPE(fun->decl)));
 
 	FOR_EACH_BB_FN(bb, fun)
-		hp_gcc_hash_bb(&w, bb);
+	hp_gcc_hash_bb(&w, bb);
 	XDELETEVEC(w.bb_seq);
 	return hp_hash_final(&w.h);
 }
@@ -412,20 +416,19 @@ static void hp_gcc_describe_function(function *fun, struct hp_gcc_func *f)
 	f->hash = hp_gcc_hash_function(fun, f);
 }
 
-namespace {
+namespace
+{
 
 const pass_data hp_gcc_body_pass_data = {
-	GIMPLE_PASS,
-	"hotpatch_body",
-	OPTGROUP_NONE,
-	TV_NONE,
-	PROP_cfg,
-	0, 0, 0, 0,
+	GIMPLE_PASS, "hotpatch_body", OPTGROUP_NONE, TV_NONE, PROP_cfg, 0, 0, 0, 0,
 };
 
-class hp_gcc_body_pass : public gimple_opt_pass {
-public:
-	hp_gcc_body_pass(gcc::context *ctxt) : gimple_opt_pass(hp_gcc_body_pass_data, ctxt) {}
+class hp_gcc_body_pass : public gimple_opt_pass
+{
+      public:
+	hp_gcc_body_pass(gcc::context *ctxt) : gimple_opt_pass(hp_gcc_body_pass_data, ctxt)
+	{
+	}
 	unsigned int execute(function *fun) final override
 	{
 		hp_gcc_describe_function(fun, hp_gcc_new_func(fun->decl));

@@ -211,7 +211,8 @@ static void hp_gcc_add_var_descs(vec<struct hp_md_var_desc> *out)
 {
 	varpool_node *node;
 
-	FOR_EACH_VARIABLE(node) {
+	FOR_EACH_VARIABLE(node)
+	{
 		tree decl = node->decl;
 		struct hp_md_var_desc d;
 		bool defined = node->definition && TREE_ASM_WRITTEN(decl);
@@ -245,7 +246,9 @@ static void hp_gcc_dump(const struct hp_md_func_desc *fd, size_t nf,
 	size_t i, j;
 
 	for (i = 0; i < nf; i++) {
-		fprintf(stderr, "hotpatch-gcc: func %s hash=%016llx flags=%#x entry=%u origin=%s reason=%s\n",
+		fprintf(stderr,
+			"hotpatch-gcc: func %s hash=%016llx flags=%#x entry=%u origin=%s "
+			"reason=%s\n",
 			fd[i].name, (unsigned long long)fd[i].hash, fd[i].flags, fd[i].entry_offset,
 			fd[i].origin ? fd[i].origin : "-",
 			fd[i].not_patchable_reason ? fd[i].not_patchable_reason : "-");
@@ -269,8 +272,8 @@ void hp_gcc_emit_unit(void)
 	auto_vec<struct hp_md_func_desc> funcs;
 	auto_vec<struct hp_md_var_desc> vars;
 	struct hp_md_tu_desc tu;
-	char *version = xasprintf("gcc %d.%d.%d", GCCPLUGIN_VERSION_MAJOR,
-				  GCCPLUGIN_VERSION_MINOR, GCCPLUGIN_VERSION_PATCHLEVEL);
+	char *version = xasprintf("gcc %d.%d.%d", GCCPLUGIN_VERSION_MAJOR, GCCPLUGIN_VERSION_MINOR,
+				  GCCPLUGIN_VERSION_PATCHLEVEL);
 	char *text = NULL;
 	int err;
 
@@ -296,8 +299,8 @@ void hp_gcc_emit_unit(void)
 	}
 	if (hp_gcc_opts.dump)
 		hp_gcc_dump(funcs.address(), funcs.length(), vars.address(), vars.length());
-	err = hp_md_asm_encode(&tu, funcs.address(), funcs.length(), vars.address(),
-			       vars.length(), &text);
+	err = hp_md_asm_encode(&tu, funcs.address(), funcs.length(), vars.address(), vars.length(),
+			       &text);
 	if (err) {
 		error("%s: cannot encode the %<.hotpatch%> record: %s", HP_GCC_PLUGIN_NAME,
 		      xstrerror(-err));

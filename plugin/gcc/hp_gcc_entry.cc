@@ -111,20 +111,23 @@ static unsigned int hp_gcc_entry_execute(function *fun)
 	return 0;
 }
 
-namespace {
+namespace
+{
 
 const pass_data hp_gcc_entry_pass_data = {
-	RTL_PASS,
-	"hotpatch_entry",
-	OPTGROUP_NONE,
-	TV_NONE,
-	0, 0, 0, 0, 0,
+	RTL_PASS, "hotpatch_entry", OPTGROUP_NONE, TV_NONE, 0, 0, 0, 0, 0,
 };
 
-class hp_gcc_entry_pass : public rtl_opt_pass {
-public:
-	hp_gcc_entry_pass(gcc::context *ctxt) : rtl_opt_pass(hp_gcc_entry_pass_data, ctxt) {}
-	unsigned int execute(function *fun) final override { return hp_gcc_entry_execute(fun); }
+class hp_gcc_entry_pass : public rtl_opt_pass
+{
+      public:
+	hp_gcc_entry_pass(gcc::context *ctxt) : rtl_opt_pass(hp_gcc_entry_pass_data, ctxt)
+	{
+	}
+	unsigned int execute(function *fun) final override
+	{
+		return hp_gcc_entry_execute(fun);
+	}
 };
 
 } // namespace

@@ -88,4 +88,3 @@ void hp_gcc_close_inlined(struct hp_gcc_names *inlined, tree fndecl)
 				hp_gcc_names_add(inlined, more->v[j]);
 	}
 }
-

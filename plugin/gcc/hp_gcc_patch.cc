@@ -65,7 +65,8 @@ bool hp_gcc_patch_load(void)
 		if ((!strncmp(*e, "HOTPATCH_PATCH_", 15) || !strncmp(*e, "HOTPATCH_PLUGIN_", 16)) &&
 		    !(len == 19 && !strncmp(*e, "HOTPATCH_PATCH_SPEC", 19))) {
 			error("%s: unknown option %<%.*s%> in the environment (the plugin knows "
-			      "only %<HOTPATCH_PATCH_SPEC%>)", HP_GCC_PLUGIN_NAME, (int)len, *e);
+			      "only %<HOTPATCH_PATCH_SPEC%>)",
+			      HP_GCC_PLUGIN_NAME, (int)len, *e);
 			return false;
 		}
 	}
@@ -162,7 +163,8 @@ void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data)
 
 	if (!hp_gcc_patch_mode || seen_error())
 		return;
-	FOR_EACH_FUNCTION(fn) {
+	FOR_EACH_FUNCTION(fn)
+	{
 		unsigned kinds;
 
 		if (!fn->definition || fn->inlined_to || fn->alias || fn->thunk)
@@ -171,7 +173,8 @@ void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data)
 		if ((kinds & HP_SPEC_OLD_FUNC) && !(kinds & HP_SPEC_KEEP))
 			hp_gcc_drop_function(fn);
 	}
-	FOR_EACH_VARIABLE(var) {
+	FOR_EACH_VARIABLE(var)
+	{
 		tree decl = var->decl;
 
 		if (!hp_gcc_target_kind(decl))
@@ -185,7 +188,8 @@ void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data)
 			hp_gcc_drop_variable(var);
 	}
 	/* A slot is filled at run time: a constant initialiser cannot load it. */
-	FOR_EACH_VARIABLE(var) {
+	FOR_EACH_VARIABLE(var)
+	{
 		tree decl = var->decl, init = DECL_INITIAL(decl), target;
 
 		if (!var->definition || DECL_EXTERNAL(decl) || !init || init == error_mark_node)
@@ -193,8 +197,9 @@ void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data)
 		target = hp_gcc_target_in(&init);
 		if (target)
 			error("%s: %qs refers to %qs in a global initialiser: an old symbol "
-			      "there cannot go through a proxy slot", HP_GCC_PLUGIN_NAME,
-			      hp_gcc_symbol_name(decl), hp_gcc_symbol_name(target));
+			      "there cannot go through a proxy slot",
+			      HP_GCC_PLUGIN_NAME, hp_gcc_symbol_name(decl),
+			      hp_gcc_symbol_name(target));
 	}
 }
 
@@ -230,7 +235,7 @@ static tree hp_gcc_slot(tree target)
 	varpool_node::finalize_decl(slot);
 	varpool_node::get(slot)->force_output = 1;
 
-	struct hp_gcc_proxy p = { target, slot, hp_gcc_intern(name) };
+	struct hp_gcc_proxy p = {target, slot, hp_gcc_intern(name)};
 	hp_gcc_proxies.safe_push(p);
 	return slot;
 }
@@ -365,14 +370,15 @@ static void hp_gcc_keep_call_flags(gcall *call, tree fndecl)
 	tree fntype = gimple_call_fntype(call);
 
 	if (fntype && TREE_THIS_VOLATILE(fndecl) && !TYPE_VOLATILE(fntype))
-		gimple_call_set_fntype(call, build_qualified_type(fntype, TYPE_QUALS(fntype) |
-								  TYPE_QUAL_VOLATILE));
+		gimple_call_set_fntype(
+			call,
+			build_qualified_type(fntype, TYPE_QUALS(fntype) | TYPE_QUAL_VOLATILE));
 }
 
 static bool hp_gcc_rewrite_stmt(gimple_stmt_iterator *gsi)
 {
 	gimple *stmt = gsi_stmt(*gsi);
-	struct hp_gcc_rewrite rw = { NULL, false };
+	struct hp_gcc_rewrite rw = {NULL, false};
 	tree fndecl = NULL_TREE;
 	unsigned i;
 
@@ -406,7 +412,7 @@ static bool hp_gcc_rewrite_phi(gphi *phi)
 	unsigned i;
 
 	for (i = 0; i < gimple_phi_num_args(phi); i++) {
-		struct hp_gcc_rewrite rw = { NULL, false };
+		struct hp_gcc_rewrite rw = {NULL, false};
 		tree arg = gimple_phi_arg_def(phi, i);
 		edge e = gimple_phi_arg_edge(phi, i);
 
@@ -434,7 +440,8 @@ unsigned int hp_gcc_patch_rewrite(function *fun)
 
 	if (!hp_gcc_patch_mode)
 		return 0;
-	FOR_EACH_BB_FN(bb, fun) {
+	FOR_EACH_BB_FN(bb, fun)
+	{
 		for (gphi_iterator pi = gsi_start_phis(bb); !gsi_end_p(pi); gsi_next(&pi))
 			if (!virtual_operand_p(gimple_phi_result(pi.phi())))
 				changed |= hp_gcc_rewrite_phi(pi.phi());

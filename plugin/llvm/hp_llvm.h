@@ -21,11 +21,13 @@
 #include <string>
 #include <vector>
 
-namespace llvm {
+namespace llvm
+{
 class PassBuilder;
 }
 
-namespace hp {
+namespace hp
+{
 
 // What one compile of one module needs to remember between the passes.
 struct ModuleState {
@@ -41,7 +43,10 @@ struct ModuleState {
 	std::vector<std::pair<std::string, llvm::GlobalVariable *>> Proxies;
 	hp_patch_spec Spec = {};
 
-	~ModuleState() { hp_patch_spec_release(&Spec); }
+	~ModuleState()
+	{
+		hp_patch_spec_release(&Spec);
+	}
 };
 
 // Canonical 64-bit hash of a function's body (hp_llvm_hash.cpp).

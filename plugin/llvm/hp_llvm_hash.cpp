@@ -25,8 +25,10 @@
 
 using namespace llvm;
 
-namespace hp {
-namespace {
+namespace hp
+{
+namespace
+{
 
 enum Tag : uint64_t {
 	TagNull = 1,
@@ -45,14 +47,27 @@ enum Tag : uint64_t {
 	TagBlock,
 };
 
-class IRHasher {
-public:
-	explicit IRHasher(uint64_t Seed) { hp_hash_init(&H, Seed); }
+class IRHasher
+{
+      public:
+	explicit IRHasher(uint64_t Seed)
+	{
+		hp_hash_init(&H, Seed);
+	}
 
-	uint64_t final() const { return hp_hash_final(&H); }
+	uint64_t final() const
+	{
+		return hp_hash_final(&H);
+	}
 
-	void u64(uint64_t V) { hp_hash_u64(&H, V); }
-	void str(StringRef S) { hp_hash_bytes(&H, S.data(), S.size()); }
+	void u64(uint64_t V)
+	{
+		hp_hash_u64(&H, V);
+	}
+	void str(StringRef S)
+	{
+		hp_hash_bytes(&H, S.data(), S.size());
+	}
 
 	void type(Type *T);
 	void value(const Value *V);
@@ -61,7 +76,7 @@ public:
 	void instruction(const Instruction &I);
 	void function(const Function &F);
 
-private:
+      private:
 	void apint(const APInt &A);
 	void globalRef(const GlobalValue *GV);
 	void metadata(const Metadata *MD);
@@ -240,7 +255,8 @@ void IRHasher::attributes(AttributeList AL)
 			if (A.isStringAttribute() &&
 			    A.getKindAsString().starts_with("patchable-function"))
 				continue;
-			if (A.hasAttribute(Attribute::Alignment) && Idx == AttributeList::FunctionIndex)
+			if (A.hasAttribute(Attribute::Alignment) &&
+			    Idx == AttributeList::FunctionIndex)
 				continue;
 			Text.push_back(A.getAsString());
 		}

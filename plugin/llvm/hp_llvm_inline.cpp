@@ -13,28 +13,31 @@
 
 using namespace llvm;
 
-namespace hp {
-namespace {
+namespace hp
+{
+namespace
+{
 
 // The factory LLVM calls is a plain function pointer, so the state it
 // reports to is reached through this; one module per compile.
 std::weak_ptr<ModuleState> CurrentState;
 
-class RecordingAdvice : public InlineAdvice {
-public:
+class RecordingAdvice : public InlineAdvice
+{
+      public:
 	RecordingAdvice(InlineAdvisor *Advisor, CallBase &CB, OptimizationRemarkEmitter &ORE,
 			std::unique_ptr<InlineAdvice> Inner)
-		: InlineAdvice(Advisor, CB, ORE, Inner->isInliningRecommended()),
-		  Inner(std::move(Inner)), CallerName(CB.getCaller()->getName().str()),
-		  CalleeName(CB.getCalledFunction() ? CB.getCalledFunction()->getName().str() : "")
+	    : InlineAdvice(Advisor, CB, ORE, Inner->isInliningRecommended()),
+	      Inner(std::move(Inner)), CallerName(CB.getCaller()->getName().str()),
+	      CalleeName(CB.getCalledFunction() ? CB.getCalledFunction()->getName().str() : "")
 	{
 	}
 
-private:
+      private:
 	void note()
 	{
 		if (auto S = CurrentState.lock(); S && !CalleeName.empty())
-			S->Inlined.insert({ CallerName, CalleeName });
+			S->Inlined.insert({CallerName, CalleeName});
 	}
 	void recordInliningImpl() override
 	{
@@ -50,25 +53,35 @@ private:
 	{
 		Inner->recordUnsuccessfulInlining(R);
 	}
-	void recordUnattemptedInliningImpl() override { Inner->recordUnattemptedInlining(); }
+	void recordUnattemptedInliningImpl() override
+	{
+		Inner->recordUnattemptedInlining();
+	}
 
 	std::unique_ptr<InlineAdvice> Inner;
 	std::string CallerName, CalleeName;
 };
 
-class RecordingAdvisor : public InlineAdvisor {
-public:
+class RecordingAdvisor : public InlineAdvisor
+{
+      public:
 	RecordingAdvisor(Module &M, FunctionAnalysisManager &FAM, InlineParams Params,
 			 InlineContext IC)
-		: InlineAdvisor(M, FAM, IC),
-		  Inner(std::make_unique<DefaultInlineAdvisor>(M, FAM, Params, IC))
+	    : InlineAdvisor(M, FAM, IC),
+	      Inner(std::make_unique<DefaultInlineAdvisor>(M, FAM, Params, IC))
 	{
 	}
 
-	void onPassEntry(LazyCallGraph::SCC *SCC) override { Inner->onPassEntry(SCC); }
-	void onPassExit(LazyCallGraph::SCC *SCC) override { Inner->onPassExit(SCC); }
+	void onPassEntry(LazyCallGraph::SCC *SCC) override
+	{
+		Inner->onPassEntry(SCC);
+	}
+	void onPassExit(LazyCallGraph::SCC *SCC) override
+	{
+		Inner->onPassExit(SCC);
+	}
 
-private:
+      private:
 	std::unique_ptr<InlineAdvice> wrap(CallBase &CB, std::unique_ptr<InlineAdvice> A)
 	{
 		if (!A)

@@ -24,7 +24,8 @@ extern "C" char **environ;
 
 using namespace llvm;
 
-namespace hp {
+namespace hp
+{
 
 static const unsigned PrefixBytes = 8; // padding before the entry
 static const unsigned EntryBytes = 2;  // one 2-byte NOP (66 90) at it
@@ -57,8 +58,9 @@ static bool readEnvironment(LLVMContext &Ctx, ModuleState &S)
 		StringRef Var = StringRef(*E).split('=').first;
 		if ((Var.starts_with("HOTPATCH_PLUGIN_") || Var.starts_with("HOTPATCH_PATCH_")) &&
 		    Var != "HOTPATCH_PATCH_SPEC") {
-			reportError(Ctx, "unknown option '" + Var + "' in the environment (the plugin "
-					 "knows only HOTPATCH_PATCH_SPEC)");
+			reportError(Ctx, "unknown option '" + Var +
+						 "' in the environment (the plugin "
+						 "knows only HOTPATCH_PATCH_SPEC)");
 			return false;
 		}
 	}
@@ -131,7 +133,7 @@ static std::vector<std::string> inlinedInto(const Function &F, const ModuleState
 	while (!Work.empty()) {
 		std::string G = Work.back();
 		Work.pop_back();
-		bool Reported = S.Inlined.count({ F.getName().str(), G });
+		bool Reported = S.Inlined.count({F.getName().str(), G});
 		if (G == F.getName() || Result.count(G) || !S.StartRefs.count(G) ||
 		    (End.count(G) && !Reported))
 			continue;
@@ -184,7 +186,8 @@ static const char *makePatchable(Function &F)
 	if (F.hasFnAttribute("patchable-function-entry") ||
 	    F.hasFnAttribute("patchable-function-prefix"))
 		return "patchable_function_entry set by the source";
-	if (F.hasFnAttribute("function-instrument") || F.hasFnAttribute("xray-instruction-threshold"))
+	if (F.hasFnAttribute("function-instrument") ||
+	    F.hasFnAttribute("xray-instruction-threshold"))
 		return "xray instrumentation";
 	F.addFnAttr("patchable-function-prefix", std::to_string(PrefixBytes));
 	F.addFnAttr("patchable-function-entry", std::to_string(EntryBytes));
@@ -284,16 +287,16 @@ static void emitRecord(Module &M, ModuleState &S, std::vector<FuncRecord> &Funcs
 		R.InlinedP = cstrs(R.Inlined);
 		R.CallsP = cstrs(R.Calls);
 		R.VarsP = cstrs(R.Vars);
-		FD.push_back({ R.Name.c_str(), R.Asm.empty() ? nullptr : R.Asm.c_str(), R.Hash,
-			       R.Flags, R.EntryOffset, R.Origin.empty() ? nullptr : R.Origin.c_str(),
-			       R.Reason.empty() ? nullptr : R.Reason.c_str(), R.InlinedP.data(),
-			       R.InlinedP.size(), R.CallsP.data(), R.CallsP.size(),
-			       R.VarsP.data(), R.VarsP.size() });
+		FD.push_back({R.Name.c_str(), R.Asm.empty() ? nullptr : R.Asm.c_str(), R.Hash,
+			      R.Flags, R.EntryOffset, R.Origin.empty() ? nullptr : R.Origin.c_str(),
+			      R.Reason.empty() ? nullptr : R.Reason.c_str(), R.InlinedP.data(),
+			      R.InlinedP.size(), R.CallsP.data(), R.CallsP.size(), R.VarsP.data(),
+			      R.VarsP.size()});
 	}
 	for (VarRecord &R : Vars)
-		VD.push_back({ R.Name.c_str(), R.Asm.empty() ? nullptr : R.Asm.c_str(), R.Size,
-			       R.InitHash, R.Flags, R.Owner.empty() ? nullptr : R.Owner.c_str(),
-			       R.SourceName.c_str() });
+		VD.push_back({R.Name.c_str(), R.Asm.empty() ? nullptr : R.Asm.c_str(), R.Size,
+			      R.InitHash, R.Flags, R.Owner.empty() ? nullptr : R.Owner.c_str(),
+			      R.SourceName.c_str()});
 
 	std::string Source = M.getSourceFileName();
 	hp_cmdline_driver(&Cmd, Source.c_str());
@@ -317,8 +320,8 @@ static void emitRecord(Module &M, ModuleState &S, std::vector<FuncRecord> &Funcs
 	int Err = hp_md_asm_encode(&TU, FD.data(), FD.size(), VD.data(), VD.size(), &Text);
 	hp_cmdline_release(&Cmd);
 	if (Err) {
-		reportError(M.getContext(), Twine("cannot encode the .hotpatch record: ") +
-						    strerror(-Err));
+		reportError(M.getContext(),
+			    Twine("cannot encode the .hotpatch record: ") + strerror(-Err));
 		return;
 	}
 	M.appendModuleInlineAsm(Text);

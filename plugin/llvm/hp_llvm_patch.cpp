@@ -18,7 +18,8 @@
 
 using namespace llvm;
 
-namespace hp {
+namespace hp
+{
 
 static const char ProxySection[] = "hotpatch_proxy";
 
@@ -68,7 +69,7 @@ static Instruction *insertionPoint(Use &U, Instruction *I)
 // structs and constant expressions), for the message.
 static std::string initialiserOwner(const User *C)
 {
-	std::vector<const User *> Work{ C };
+	std::vector<const User *> Work{C};
 	std::set<const User *> Seen;
 
 	while (!Work.empty()) {
@@ -90,33 +91,36 @@ static bool redirectUses(Module &M, ModuleState &S, GlobalValue *Target)
 	LLVMContext &Ctx = M.getContext();
 
 	if (auto *GV = dyn_cast<GlobalVariable>(Target); GV && GV->isThreadLocal()) {
-		reportError(Ctx, "thread-local variable '" + Name + "' cannot go through a proxy slot");
+		reportError(Ctx,
+			    "thread-local variable '" + Name + "' cannot go through a proxy slot");
 		return false;
 	}
 	// constant expressions (GEPs into a global, casts) become instructions
-	convertUsersOfConstantsToInstructions({ Target });
+	convertUsersOfConstantsToInstructions({Target});
 
 	GlobalVariable *Slot = nullptr;
 	for (Use &U : make_early_inc_range(Target->uses())) {
 		auto *I = dyn_cast<Instruction>(U.getUser());
 		if (!I) {
-			if (auto *GV = dyn_cast<GlobalVariable>(U.getUser()); GV && GV->getName().starts_with("llvm."))
+			if (auto *GV = dyn_cast<GlobalVariable>(U.getUser());
+			    GV && GV->getName().starts_with("llvm."))
 				continue;
 			std::string User = initialiserOwner(U.getUser());
-			reportError(Ctx, "'" + User +
-						 "' refers to '" + Name + "' in a global initialiser: "
-						 "an old symbol there cannot go through a proxy slot");
+			reportError(Ctx,
+				    "'" + User + "' refers to '" + Name +
+					    "' in a global initialiser: "
+					    "an old symbol there cannot go through a proxy slot");
 			return false;
 		}
 		if (!Slot) {
-			Slot = new GlobalVariable(M, PointerType::getUnqual(Ctx), false,
-						  GlobalValue::InternalLinkage,
-						  ConstantPointerNull::get(PointerType::getUnqual(Ctx)),
-						  "__hp_proxy." + Name);
+			Slot = new GlobalVariable(
+				M, PointerType::getUnqual(Ctx), false, GlobalValue::InternalLinkage,
+				ConstantPointerNull::get(PointerType::getUnqual(Ctx)),
+				"__hp_proxy." + Name);
 			Slot->setSection(ProxySection);
 			Slot->setExternallyInitialized(true);
 			Slot->setAlignment(Align(8));
-			S.Proxies.push_back({ Name, Slot });
+			S.Proxies.push_back({Name, Slot});
 		}
 		IRBuilder<> B(insertionPoint(U, I));
 		U.set(B.CreateLoad(PointerType::getUnqual(Ctx), Slot, "hp.proxy"));

@@ -8,7 +8,8 @@
 
 using namespace llvm;
 
-namespace {
+namespace
+{
 
 struct StartPass : PassInfoMixin<StartPass> {
 	std::shared_ptr<hp::ModuleState> S;
@@ -17,7 +18,10 @@ struct StartPass : PassInfoMixin<StartPass> {
 		hp::startModule(M, *S);
 		return PreservedAnalyses::none();
 	}
-	static bool isRequired() { return true; }
+	static bool isRequired()
+	{
+		return true;
+	}
 };
 
 struct FinishPass : PassInfoMixin<FinishPass> {
@@ -27,7 +31,10 @@ struct FinishPass : PassInfoMixin<FinishPass> {
 		hp::finishModule(M, *S);
 		return PreservedAnalyses::none();
 	}
-	static bool isRequired() { return true; }
+	static bool isRequired()
+	{
+		return true;
+	}
 };
 
 void registerCallbacks(PassBuilder &PB)
@@ -36,16 +43,17 @@ void registerCallbacks(PassBuilder &PB)
 
 	hp::registerInlineRecorder(PB, S);
 	PB.registerPipelineStartEPCallback([S](ModulePassManager &MPM, OptimizationLevel) {
-		MPM.addPass(StartPass{ {}, S });
+		MPM.addPass(StartPass{{}, S});
 	});
 	PB.registerOptimizerLastEPCallback([S](ModulePassManager &MPM, OptimizationLevel) {
-		MPM.addPass(FinishPass{ {}, S });
+		MPM.addPass(FinishPass{{}, S});
 	});
 }
 
 } // namespace
 
-extern "C" __attribute__((visibility("default"))) LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo()
+extern "C" __attribute__((visibility("default"))) LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo
+llvmGetPassPluginInfo()
 {
-	return { LLVM_PLUGIN_API_VERSION, "hotpatch", HP_PLUGIN_VERSION, registerCallbacks };
+	return {LLVM_PLUGIN_API_VERSION, "hotpatch", HP_PLUGIN_VERSION, registerCallbacks};
 }

@@ -19,10 +19,10 @@ extern "C" {
 
 /* Project error codes, below -4096 so they never clash with errno. */
 enum {
-	HP_MD_EBADMAGIC = -5001,   /* record does not start with HP_MD_MAGIC */
-	HP_MD_EVERSION = -5002,    /* unsupported HP_MD_VERSION */
-	HP_MD_ETRUNCATED = -5003,  /* a size or offset points past the data */
-	HP_MD_EMALFORMED = -5004,  /* inconsistent fields (alignment, strings) */
+	HP_MD_EBADMAGIC = -5001,  /* record does not start with HP_MD_MAGIC */
+	HP_MD_EVERSION = -5002,	  /* unsupported HP_MD_VERSION */
+	HP_MD_ETRUNCATED = -5003, /* a size or offset points past the data */
+	HP_MD_EMALFORMED = -5004, /* inconsistent fields (alignment, strings) */
 };
 
 /* One decoded record: host-order copies of the header, pointers into the
@@ -30,7 +30,7 @@ enum {
 struct hp_md_record {
 	struct hp_md_tu_disk hdr;
 	const unsigned char *base; /* record start */
-	size_t offset;             /* of the record in the section */
+	size_t offset;		   /* of the record in the section */
 };
 
 /* Position in a section; zero-initialise, then call hp_md_next(). */

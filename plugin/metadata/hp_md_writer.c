@@ -43,8 +43,8 @@ static void hp_buf_add(struct hp_buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void hp_buf_printf(struct hp_buf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void hp_buf_printf(struct hp_buf *b, const char *fmt,
+								...)
 {
 	va_list ap;
 	int n;
@@ -221,8 +221,10 @@ static void hp_emit_text(struct hp_buf *out, const unsigned char *rec, size_t si
 
 	/* "R" (SHF_GNU_RETAIN): ld --gc-sections drops a non-allocated
 	 * section that has relocations unless it is retained. */
-	hp_buf_printf(out, "\t.pushsection " HP_MD_SECTION ",\"R\",@progbits\n"
-			   "\t.balign %d\n", HP_MD_ALIGN);
+	hp_buf_printf(out,
+		      "\t.pushsection " HP_MD_SECTION ",\"R\",@progbits\n"
+		      "\t.balign %d\n",
+		      HP_MD_ALIGN);
 	while (pos < size) {
 		size_t end = r < nrelocs ? relocs[r].offset : size;
 		size_t col = 0;
@@ -263,8 +265,8 @@ static void hp_put64(unsigned char *p, uint64_t v)
 /* Strings and ref lists first: the table must be complete before layout. */
 static int hp_enc_strings(struct hp_md_enc *e, const struct hp_md_tu_desc *tu,
 			  const struct hp_md_func_desc *funcs, size_t nf,
-			  const struct hp_md_var_desc *vars, size_t nv,
-			  uint32_t (*fr)[3], uint32_t *argv0)
+			  const struct hp_md_var_desc *vars, size_t nv, uint32_t (*fr)[3],
+			  uint32_t *argv0)
 {
 	size_t i;
 
@@ -298,7 +300,7 @@ static void hp_enc_func(struct hp_md_enc *e, unsigned char *p, size_t off,
 	struct hp_strtab *t = &e->strtab;
 
 	if (f->asm_name)
-		e->relocs[e->reloc_count++] = (struct hp_reloc){ off, f->asm_name };
+		e->relocs[e->reloc_count++] = (struct hp_reloc){off, f->asm_name};
 	hp_put64(p + 8, f->hash);
 	hp_put32(p + 16, hp_strtab_add(t, f->name));
 	hp_put32(p + 20, f->flags);
@@ -319,7 +321,7 @@ static void hp_enc_var(struct hp_md_enc *e, unsigned char *p, size_t off,
 	struct hp_strtab *t = &e->strtab;
 
 	if (v->asm_name)
-		e->relocs[e->reloc_count++] = (struct hp_reloc){ off, v->asm_name };
+		e->relocs[e->reloc_count++] = (struct hp_reloc){off, v->asm_name};
 	hp_put64(p + 8, v->size);
 	hp_put64(p + 16, v->init_hash);
 	hp_put32(p + 24, hp_strtab_add(t, v->name));
@@ -329,8 +331,8 @@ static void hp_enc_var(struct hp_md_enc *e, unsigned char *p, size_t off,
 }
 
 static void hp_enc_header(struct hp_md_enc *e, unsigned char *p, const struct hp_md_tu_desc *tu,
-			  size_t nf, size_t nv, size_t size, size_t off_refs,
-			  size_t off_str, uint32_t argv0)
+			  size_t nf, size_t nv, size_t size, size_t off_refs, size_t off_str,
+			  uint32_t argv0)
 {
 	struct hp_strtab *t = &e->strtab;
 
@@ -343,8 +345,8 @@ static void hp_enc_header(struct hp_md_enc *e, unsigned char *p, const struct hp
 	hp_put32(p + 20, (uint32_t)nf);
 	hp_put32(p + 24, (uint32_t)sizeof(struct hp_md_tu_disk));
 	hp_put32(p + 28, (uint32_t)nv);
-	hp_put32(p + 32, (uint32_t)(sizeof(struct hp_md_tu_disk) +
-				    nf * sizeof(struct hp_md_func_disk)));
+	hp_put32(p + 32,
+		 (uint32_t)(sizeof(struct hp_md_tu_disk) + nf * sizeof(struct hp_md_func_disk)));
 	hp_put32(p + 36, (uint32_t)e->ref_count);
 	hp_put32(p + 40, (uint32_t)off_refs);
 	hp_put32(p + 44, (uint32_t)off_str);
@@ -358,13 +360,12 @@ static void hp_enc_header(struct hp_md_enc *e, unsigned char *p, const struct hp
 	hp_put32(p + 76, hp_strtab_add(t, tu->plugin_version));
 }
 
-int hp_md_asm_encode(const struct hp_md_tu_desc *tu,
-		     const struct hp_md_func_desc *funcs, size_t nf,
+int hp_md_asm_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs, size_t nf,
 		     const struct hp_md_var_desc *vars, size_t nv, char **text)
 {
-	struct hp_md_enc e = { 0 };
-	struct hp_buf out = { 0 };
-	uint32_t (*fr)[3] = calloc(nf ? nf : 1, sizeof(*fr));
+	struct hp_md_enc e = {0};
+	struct hp_buf out = {0};
+	uint32_t(*fr)[3] = calloc(nf ? nf : 1, sizeof(*fr));
 	unsigned char *rec = NULL;
 	size_t off_vars, off_refs, off_str, size, i;
 	uint32_t argv0 = 0;

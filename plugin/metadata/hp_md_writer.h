@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 struct hp_md_tu_desc {
-	uint32_t flags;    /* HP_MD_TU_* */
+	uint32_t flags;	   /* HP_MD_TU_* */
 	uint32_t compiler; /* HP_MD_COMPILER_* */
 	const char *source;
 	const char *cwd;
@@ -33,9 +33,9 @@ struct hp_md_func_desc {
 	const char *name;     /* symbol name recorded in the metadata */
 	const char *asm_name; /* symbol for ".quad"; NULL writes address 0 */
 	uint64_t hash;
-	uint32_t flags;       /* HP_MD_FUNC_* */
+	uint32_t flags; /* HP_MD_FUNC_* */
 	uint32_t entry_offset;
-	const char *origin;   /* clone origin or NULL */
+	const char *origin;		  /* clone origin or NULL */
 	const char *not_patchable_reason; /* NULL when patchable */
 	const char *const *inlined;
 	size_t inlined_count;
@@ -50,17 +50,16 @@ struct hp_md_var_desc {
 	const char *asm_name; /* NULL writes address 0 */
 	uint64_t size;
 	uint64_t init_hash;
-	uint32_t flags;       /* HP_MD_VAR_* */
-	const char *owner;    /* STATIC_LOCAL: owning function */
+	uint32_t flags;	   /* HP_MD_VAR_* */
+	const char *owner; /* STATIC_LOCAL: owning function */
 	const char *source_name;
 };
 
 /* Encode one record and return it as assembler text in *text (malloc'd,
  * NUL-terminated; the caller frees it). Returns 0 or a negative errno
  * (-ENOMEM, -EINVAL for a NULL name or a record over 4 GiB, -E2BIG). */
-int hp_md_asm_encode(const struct hp_md_tu_desc *tu,
-		     const struct hp_md_func_desc *funcs, size_t func_count,
-		     const struct hp_md_var_desc *vars, size_t var_count,
+int hp_md_asm_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs,
+		     size_t func_count, const struct hp_md_var_desc *vars, size_t var_count,
 		     char **text);
 
 #ifdef __cplusplus

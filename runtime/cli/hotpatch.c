@@ -183,7 +183,8 @@ static int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd, char **reply
 	    resp.len > HP_WIRE_TEXT_MAX || !(text = calloc(1, resp.len + 1))) {
 		close(fd);
 		if (ret)
-			return fail("cannot send request to process %d: %s", (int)pid, strerror(ret));
+			return fail("cannot send request to process %d: %s", (int)pid,
+				    strerror(ret));
 		return fail("no valid reply from process %d (did it exit?)", (int)pid);
 	}
 	ret = 0;

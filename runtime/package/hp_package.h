@@ -22,20 +22,20 @@ uint64_t hp_pkg_checksum(const void *data, size_t len);
 struct hp_pkg_builder;
 
 struct hp_pkg_func_spec {
-	const char *name;            /* target symbol, for messages */
-	const char *tu;              /* its source file, for messages */
-	uint64_t target_offset;      /* st_value in the old image */
+	const char *name;	     /* target symbol, for messages */
+	const char *tu;		     /* its source file, for messages */
+	uint64_t target_offset;	     /* st_value in the old image */
 	uint64_t replacement_offset; /* st_value in the linked package */
 	const void *expected_bytes;  /* the target's bytes as built ... */
-	uint32_t expected_size;      /* ... and how many (typically st_size) */
-	uint32_t entry_offset;       /* 0, or 4 after endbr64 */
-	uint32_t flags;              /* HP_PKG_FUNC_* */
+	uint32_t expected_size;	     /* ... and how many (typically st_size) */
+	uint32_t entry_offset;	     /* 0, or 4 after endbr64 */
+	uint32_t flags;		     /* HP_PKG_FUNC_* */
 };
 
 struct hp_pkg_proxy_spec {
-	const char *name;       /* target symbol, for messages */
-	const char *tu;         /* its source file, for messages */
-	uint64_t slot_offset;   /* st_value of the slot in the package */
+	const char *name;	/* target symbol, for messages */
+	const char *tu;		/* its source file, for messages */
+	uint64_t slot_offset;	/* st_value of the slot in the package */
 	uint64_t target_offset; /* st_value of the target in the old image */
 };
 
@@ -45,8 +45,7 @@ void hp_pkg_builder_free(struct hp_pkg_builder *b);
 
 int hp_pkg_builder_set_target(struct hp_pkg_builder *b, const uint8_t *build_id,
 			      size_t build_id_size, const char *target_name);
-int hp_pkg_builder_set_name(struct hp_pkg_builder *b, const char *name,
-			    const char *description);
+int hp_pkg_builder_set_name(struct hp_pkg_builder *b, const char *name, const char *description);
 int hp_pkg_builder_add_func(struct hp_pkg_builder *b, const struct hp_pkg_func_spec *f);
 int hp_pkg_builder_add_proxy(struct hp_pkg_builder *b, const struct hp_pkg_proxy_spec *p);
 
@@ -115,12 +114,12 @@ void hp_manifest_free(struct hp_manifest *m);
 /* Format-specific error codes, returned negated; their range is shared with
  * (and described by) libhotpatch's hp_strerror(). */
 enum {
-	HP_PKG_EFORMAT = 4096,  /* not an ELF file / no manifest section */
-	HP_PKG_EMAGIC = 4097,   /* manifest magic is wrong */
-	HP_PKG_EVERSION = 4098, /* manifest version not supported */
-	HP_PKG_ETRUNC = 4099,   /* file or manifest shorter than it says */
+	HP_PKG_EFORMAT = 4096,	 /* not an ELF file / no manifest section */
+	HP_PKG_EMAGIC = 4097,	 /* manifest magic is wrong */
+	HP_PKG_EVERSION = 4098,	 /* manifest version not supported */
+	HP_PKG_ETRUNC = 4099,	 /* file or manifest shorter than it says */
 	HP_PKG_ECHECKSUM = 4100, /* checksum does not match: damaged file */
-	HP_PKG_EBOUNDS = 4101,  /* an array or string lies outside the manifest */
+	HP_PKG_EBOUNDS = 4101,	 /* an array or string lies outside the manifest */
 };
 
 #endif

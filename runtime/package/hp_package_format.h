@@ -32,26 +32,26 @@ enum {
 };
 
 struct hp_pkg_header_disk {
-	char magic[8];          /* HP_PKG_MAGIC */
-	uint16_t version;       /* HP_PKG_VERSION */
-	uint16_t header_size;   /* sizeof(struct hp_pkg_header_disk) */
-	uint32_t manifest_size; /* header + arrays + strings + signature */
-	uint64_t package_size;  /* size in bytes of the whole package file */
-	uint64_t checksum;      /* hp_pkg_checksum() of the whole file, computed
-				   with these 8 bytes taken as zero */
-	uint64_t created;       /* seconds since the epoch */
+	char magic[8];			       /* HP_PKG_MAGIC */
+	uint16_t version;		       /* HP_PKG_VERSION */
+	uint16_t header_size;		       /* sizeof(struct hp_pkg_header_disk) */
+	uint32_t manifest_size;		       /* header + arrays + strings + signature */
+	uint64_t package_size;		       /* size in bytes of the whole package file */
+	uint64_t checksum;		       /* hp_pkg_checksum() of the whole file, computed
+						  with these 8 bytes taken as zero */
+	uint64_t created;		       /* seconds since the epoch */
 	uint8_t build_id[HP_PKG_BUILD_ID_MAX]; /* target's NT_GNU_BUILD_ID */
 	uint32_t build_id_size;
-	uint32_t flags;         /* HP_PKG_* */
-	uint32_t func_count;    /* struct hp_pkg_func_disk[func_count] ... */
-	uint32_t func_offset;   /* ... at this offset from the manifest start */
-	uint32_t proxy_count;   /* struct hp_pkg_proxy_disk[proxy_count] */
+	uint32_t flags;	      /* HP_PKG_* */
+	uint32_t func_count;  /* struct hp_pkg_func_disk[func_count] ... */
+	uint32_t func_offset; /* ... at this offset from the manifest start */
+	uint32_t proxy_count; /* struct hp_pkg_proxy_disk[proxy_count] */
 	uint32_t proxy_offset;
 	uint32_t strtab_offset; /* NUL-terminated strings, "" at offset 0 */
 	uint32_t strtab_size;
-	uint32_t name;          /* patch name shown by list/status */
-	uint32_t target_name;   /* target image path or soname, for messages */
-	uint32_t description;   /* free text (mkpatch --explain summary) */
+	uint32_t name;		   /* patch name shown by list/status */
+	uint32_t target_name;	   /* target image path or soname, for messages */
+	uint32_t description;	   /* free text (mkpatch --explain summary) */
 	uint32_t signature_offset; /* reserved for a detached signature over */
 	uint32_t signature_size;   /* the file; 0 when unsigned */
 	uint32_t reserved;
@@ -64,27 +64,27 @@ enum {
 };
 
 struct hp_pkg_func_disk {
-	uint64_t target_offset;      /* function symbol in the target image */
+	uint64_t target_offset;	     /* function symbol in the target image */
 	uint64_t replacement_offset; /* replacement symbol in the package */
-	uint64_t expected_hash;      /* hp_pkg_checksum() of the target's
+	uint64_t expected_hash;	     /* hp_pkg_checksum() of the target's
 					expected_size bytes at target_offset,
 					as built (before any patch) */
-	uint32_t expected_size;      /* bytes covered by expected_hash */
-	uint32_t entry_offset;       /* bytes from the symbol to the 2
+	uint32_t expected_size;	     /* bytes covered by expected_hash */
+	uint32_t entry_offset;	     /* bytes from the symbol to the 2
 					patchable bytes (0, or 4 after endbr64) */
-	uint32_t name;               /* symbol name, for messages */
-	uint32_t tu;                 /* source file of the symbol, for messages */
-	uint32_t flags;              /* HP_PKG_FUNC_* */
+	uint32_t name;		     /* symbol name, for messages */
+	uint32_t tu;		     /* source file of the symbol, for messages */
+	uint32_t flags;		     /* HP_PKG_FUNC_* */
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct hp_pkg_func_disk) == 48, "hp_pkg_func_disk layout");
 
 struct hp_pkg_proxy_disk {
-	uint64_t slot_offset;   /* pointer-sized slot in the package */
+	uint64_t slot_offset;	/* pointer-sized slot in the package */
 	uint64_t target_offset; /* what it must point at, in the target image */
-	uint32_t name;          /* target symbol, for messages */
-	uint32_t tu;            /* its source file, for messages */
-	uint32_t flags;         /* reserved, 0 */
+	uint32_t name;		/* target symbol, for messages */
+	uint32_t tu;		/* its source file, for messages */
+	uint32_t flags;		/* reserved, 0 */
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct hp_pkg_proxy_disk) == 32, "hp_pkg_proxy_disk layout");

@@ -45,11 +45,12 @@ int hp_elf_find_section(const uint8_t *file, size_t size, const char *name, uint
 	 * package; refusing it keeps the reader small. */
 	if (eh.e_shentsize == sizeof(Elf64_Shdr) && eh.e_shnum && eh.e_shoff <= UINT64_MAX / 2 &&
 	    eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > size) {
-		hp_pkg_seterr(err, errlen, "package truncated: section headers end beyond the file");
+		hp_pkg_seterr(err, errlen,
+			      "package truncated: section headers end beyond the file");
 		return -HP_PKG_ETRUNC;
 	}
-	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
-	    eh.e_shstrndx == SHN_UNDEF || eh.e_shstrndx >= eh.e_shnum ||
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shstrndx == SHN_UNDEF ||
+	    eh.e_shstrndx >= eh.e_shnum ||
 	    !in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), size)) {
 		hp_pkg_seterr(err, errlen, "ELF section header table is missing or out of bounds");
 		return -HP_PKG_EFORMAT;

@@ -32,8 +32,8 @@ static int check_str(const struct manifest_view *v, uint32_t off, const char *wh
 {
 	if (off < v->hdr.strtab_size)
 		return 0;
-	hp_pkg_seterr(err, errlen, "%s string offset %u outside the string table (%u bytes)",
-		      what, off, v->hdr.strtab_size);
+	hp_pkg_seterr(err, errlen, "%s string offset %u outside the string table (%u bytes)", what,
+		      off, v->hdr.strtab_size);
 	return -HP_PKG_EBOUNDS;
 }
 
@@ -54,7 +54,8 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 		return -HP_PKG_EMAGIC;
 	}
 	if (h->version != HP_PKG_VERSION) {
-		hp_pkg_seterr(err, errlen, "manifest version %u not supported (this runtime reads %u)",
+		hp_pkg_seterr(err, errlen,
+			      "manifest version %u not supported (this runtime reads %u)",
 			      h->version, HP_PKG_VERSION);
 		return -HP_PKG_EVERSION;
 	}
@@ -68,11 +69,14 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 		return -HP_PKG_ETRUNC;
 	}
 	if (h->package_size != size) {
-		hp_pkg_seterr(err, errlen, "package truncated or extended: file has %zu bytes, manifest says %llu",
-			      size, (unsigned long long)h->package_size);
+		hp_pkg_seterr(
+			err, errlen,
+			"package truncated or extended: file has %zu bytes, manifest says %llu",
+			size, (unsigned long long)h->package_size);
 		return -HP_PKG_ETRUNC;
 	}
-	if (hp_pkg_file_checksum(file, size, sec_off + offsetof(struct hp_pkg_header_disk, checksum)) !=
+	if (hp_pkg_file_checksum(file, size,
+				 sec_off + offsetof(struct hp_pkg_header_disk, checksum)) !=
 	    h->checksum) {
 		hp_pkg_seterr(err, errlen, "checksum mismatch: package is damaged");
 		return -HP_PKG_ECHECKSUM;

@@ -255,8 +255,7 @@ close_fd:
 	return ret;
 }
 
-static int write_whole(struct hp_pkg_builder *b, const char *path, const uint8_t *data,
-		       size_t size)
+static int write_whole(struct hp_pkg_builder *b, const char *path, const uint8_t *data, size_t size)
 {
 	size_t done = 0;
 	int fd;
@@ -307,8 +306,8 @@ int hp_pkg_builder_write(struct hp_pkg_builder *b, const char *so_path, const ch
 	/* The reader's checks validate the input's headers on the way; both
 	 * linkers name the section name table ".shstrtab". */
 	ret = hp_elf_find_section(in, in_size, ".shstrtab", &off, &len, b->err, sizeof(b->err));
-	if (ret == 0 && hp_elf_find_section(in, in_size, HP_PKG_MANIFEST_SECTION, &off, &len, NULL,
-					    0) == 0)
+	if (ret == 0 &&
+	    hp_elf_find_section(in, in_size, HP_PKG_MANIFEST_SECTION, &off, &len, NULL, 0) == 0)
 		ret = fail(b, -EEXIST, "'%s' already holds a manifest", so_path);
 	if (ret)
 		goto free_in;

@@ -152,7 +152,8 @@ void hp_sync_init(void)
 	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
 
 	if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) &&
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0) {
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) ==
+		    0) {
 		sync_mode = SYNC_MEMBARRIER;
 		return;
 	}
@@ -160,7 +161,8 @@ void hp_sync_init(void)
 	 * shoot down the TLB of every CPU running this mm, by IPI; returning
 	 * from the interrupt serialises that CPU. */
 	if (!ipi_page) {
-		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
 
 		ipi_page = p == MAP_FAILED ? NULL : p;
 	}

@@ -99,7 +99,9 @@ static int recv_req(struct conn *c)
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {&c->req, sizeof(c->req)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf)};
 	struct cmsghdr *cm;
 	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
@@ -158,8 +160,9 @@ static void handle(int fd)
 	}
 	ret = recv_req(c);
 	if (ret) {
-		reply(fd, ret, ret == -HP_EPROTO ? "malformed or incompatible control request"
-						  : hp_strerror(ret));
+		reply(fd, ret,
+		      ret == -HP_EPROTO ? "malformed or incompatible control request"
+					: hp_strerror(ret));
 		goto done;
 	}
 	switch (c->req.op) {
@@ -201,8 +204,8 @@ static void *listener_main(void *arg)
 			handle(fd);
 			continue;
 		}
-		if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
-		    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+		if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE ||
+		    errno == ENOBUFS || errno == ENOMEM) {
 			if (errno != EINTR && errno != ECONNABORTED)
 				sleep(1); /* out of resources: retry later */
 			continue;

@@ -64,8 +64,9 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *data)
 			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
 			if (ph->p_type == PT_NOTE)
-				match = note_has_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-						    ph->p_memsz, c->id, c->len);
+				match = note_has_id(
+					(const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
+					ph->p_memsz, c->id, c->len);
 		}
 	}
 	if (!match)
@@ -98,7 +99,8 @@ int hp_image_contains(const struct hp_image *img, uint64_t off, uint64_t len, ui
 
 		if ((s->flags & flags) != flags)
 			continue;
-		if (off >= s->vaddr && off - s->vaddr <= s->memsz && len <= s->memsz - (off - s->vaddr))
+		if (off >= s->vaddr && off - s->vaddr <= s->memsz &&
+		    len <= s->memsz - (off - s->vaddr))
 			return 1;
 	}
 	return 0;

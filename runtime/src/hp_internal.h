@@ -20,12 +20,12 @@
 
 struct hp_segment {
 	uint64_t vaddr, memsz; /* link-time address range */
-	uint32_t flags;        /* PF_* */
+	uint32_t flags;	       /* PF_* */
 };
 
 struct hp_image {
-	uintptr_t bias;  /* dlpi_addr */
-	char name[256];  /* dlpi_name, or "main program" */
+	uintptr_t bias; /* dlpi_addr */
+	char name[256]; /* dlpi_name, or "main program" */
 	size_t nseg;
 	struct hp_segment seg[HP_MAX_SEGMENTS];
 };
@@ -44,7 +44,7 @@ struct hp_cw {
 	struct hp_cw_page {
 		uintptr_t addr;
 		int prot;
-	} *pages;
+	} * pages;
 	size_t n, cap;
 	char *maps; /* /proc/self/maps snapshot */
 };

@@ -54,7 +54,7 @@ struct patch {
 	char *name;
 	struct hp_manifest *m;
 	struct timespec applied;
-	void *dl; /* never closed once applied: threads may run in it */
+	void *dl;	     /* never closed once applied: threads may run in it */
 	struct site **sites; /* one per manifest function */
 	struct patch *next;  /* oldest first */
 };
@@ -64,8 +64,8 @@ struct fplan {
 	struct site *site;
 	int new_site;
 	uintptr_t repl;
-	uint64_t pad;      /* padding to store */
-	int via_slot;      /* store repl into site->slot first */
+	uint64_t pad;	     /* padding to store */
+	int via_slot;	     /* store repl into site->slot first */
 	uintptr_t new_tramp; /* trampoline allocated by this operation */
 };
 
@@ -81,7 +81,9 @@ int hp_op_begin(void)
 	int idle = 0;
 
 	return __atomic_compare_exchange_n(&op_busy, &idle, 1, 0, __ATOMIC_ACQUIRE,
-					   __ATOMIC_RELAXED) ? 0 : -EBUSY;
+					   __ATOMIC_RELAXED)
+		       ? 0
+		       : -EBUSY;
 }
 
 void hp_op_end(void)
@@ -153,20 +155,26 @@ static int verify_func(const struct hp_image *img, const struct hp_manifest_func
 	int ret = 0;
 
 	if (eo != (want_endbr ? 4u : 0u) || f->expected_size < eo + 2) {
-		hp_seterr(err, errlen, "function '%s' (%s): entry offset %u / expected size %u do not fit its endbr64 flag",
+		hp_seterr(err, errlen,
+			  "function '%s' (%s): entry offset %u / expected size %u do not fit its "
+			  "endbr64 flag",
 			  f->name, f->tu, eo, f->expected_size);
 		return -HP_ENOTPATCHABLE;
 	}
 	if (f->target_offset < 8 ||
 	    !hp_image_contains(img, f->target_offset - 8, 8ull + f->expected_size, PF_X)) {
-		hp_seterr(err, errlen, "function '%s' (%s): target offset %#llx (+%u bytes) lies outside the executable segments of %s",
+		hp_seterr(err, errlen,
+			  "function '%s' (%s): target offset %#llx (+%u bytes) lies outside the "
+			  "executable segments of %s",
 			  f->name, f->tu, (unsigned long long)f->target_offset, f->expected_size,
 			  img->name);
 		return -HP_EOUTSIDE;
 	}
 	sym = img->bias + f->target_offset;
 	if ((sym - 8) % 8 || (sym + eo) % 2) {
-		hp_seterr(err, errlen, "function '%s' (%s) at %#lx is not patchable: padding is not 8-byte aligned",
+		hp_seterr(err, errlen,
+			  "function '%s' (%s) at %#lx is not patchable: padding is not 8-byte "
+			  "aligned",
 			  f->name, f->tu, (unsigned long)sym);
 		return -HP_ENOTPATCHABLE;
 	}
@@ -183,7 +191,9 @@ static int verify_func(const struct hp_image *img, const struct hp_manifest_func
 	if (s)
 		memcpy(buf + eo, &s->orig_entry, 2);
 	if (hp_pkg_checksum(buf, f->expected_size) != f->expected_hash) {
-		hp_seterr(err, errlen, "function '%s' (%s): code differs from what the patch was built against (expected-bytes hash mismatch)",
+		hp_seterr(err, errlen,
+			  "function '%s' (%s): code differs from what the patch was built against "
+			  "(expected-bytes hash mismatch)",
 			  f->name, f->tu);
 		ret = -HP_EMISMATCH;
 		goto free_buf;
@@ -191,7 +201,9 @@ static int verify_func(const struct hp_image *img, const struct hp_manifest_func
 	if (s) {
 		if (hp_load8(sym - 8) != s->cur_pad ||
 		    entry != (s->nlayers ? s->jmp_entry : s->orig_entry)) {
-			hp_seterr(err, errlen, "function '%s' (%s): patched code was modified behind the runtime's back",
+			hp_seterr(err, errlen,
+				  "function '%s' (%s): patched code was modified behind the "
+				  "runtime's back",
 				  f->name, f->tu);
 			ret = -HP_ENOTPATCHABLE;
 		}
@@ -199,7 +211,9 @@ static int verify_func(const struct hp_image *img, const struct hp_manifest_func
 	}
 	if (hp_load8(sym - 8) != NOP8 || (entry != 0x9066 && entry != 0x9090) ||
 	    (want_endbr && memcmp(buf, endbr, 4) != 0)) {
-		hp_seterr(err, errlen, "function '%s' (%s) is not patchable: needs 8 NOPs before it and a 2-byte NOP at its entry%s (built without the hotpatch plugin?)",
+		hp_seterr(err, errlen,
+			  "function '%s' (%s) is not patchable: needs 8 NOPs before it and a "
+			  "2-byte NOP at its entry%s (built without the hotpatch plugin?)",
 			  f->name, f->tu, want_endbr ? " after endbr64" : "");
 		ret = -HP_ENOTPATCHABLE;
 	}
@@ -217,7 +231,8 @@ static int verify_target(const struct hp_manifest *m, const struct hp_image *img
 	for (size_t i = 0; i < m->func_count; i++) {
 		for (size_t j = 0; j < i; j++)
 			if (m->funcs[j].target_offset == m->funcs[i].target_offset) {
-				hp_seterr(err, errlen, "function '%s' is replaced twice in one package",
+				hp_seterr(err, errlen,
+					  "function '%s' is replaced twice in one package",
 					  m->funcs[i].name);
 				return -HP_EFORMAT;
 			}
@@ -229,7 +244,9 @@ static int verify_target(const struct hp_manifest *m, const struct hp_image *img
 		const struct hp_manifest_proxy *p = &m->proxies[i];
 
 		if (!hp_image_contains(img, p->target_offset, 1, 0)) {
-			hp_seterr(err, errlen, "proxy '%s' (%s): target offset %#llx lies outside the segments of %s",
+			hp_seterr(err, errlen,
+				  "proxy '%s' (%s): target offset %#llx lies outside the segments "
+				  "of %s",
 				  p->name, p->tu, (unsigned long long)p->target_offset, img->name);
 			return -HP_EOUTSIDE;
 		}
@@ -305,7 +322,8 @@ static int load_package(int fd, const struct hp_manifest *m, void **dl, int *dlf
 	old = find_loaded(&st);
 	if (old && (old->st.st_size != st.st_size || old->st.st_mtim.tv_sec != st.st_mtim.tv_sec ||
 		    old->st.st_mtim.tv_nsec != st.st_mtim.tv_nsec)) {
-		hp_seterr(err, errlen, "package file was rewritten in place after it was loaded; "
+		hp_seterr(err, errlen,
+			  "package file was rewritten in place after it was loaded; "
 			  "write each package to a new file");
 		return -HP_ELOAD;
 	}
@@ -336,15 +354,21 @@ static int load_package(int fd, const struct hp_manifest *m, void **dl, int *dlf
 	}
 	for (size_t i = 0; i < m->func_count; i++)
 		if (!hp_image_contains(pkg, m->funcs[i].replacement_offset, 1, PF_X)) {
-			hp_seterr(err, errlen, "function '%s': replacement offset %#llx outside the package's code (%s, %zu segments)",
-				  m->funcs[i].name, (unsigned long long)m->funcs[i].replacement_offset, pkg->name, pkg->nseg);
+			hp_seterr(err, errlen,
+				  "function '%s': replacement offset %#llx outside the package's "
+				  "code (%s, %zu segments)",
+				  m->funcs[i].name,
+				  (unsigned long long)m->funcs[i].replacement_offset, pkg->name,
+				  pkg->nseg);
 			goto close_dl;
 		}
 	for (size_t i = 0; i < m->proxy_count; i++)
 		if (m->proxies[i].slot_offset % 8 ||
 		    !hp_image_contains(pkg, m->proxies[i].slot_offset, 8, 0)) {
-			hp_seterr(err, errlen, "proxy '%s': slot offset %#llx outside the package's segments",
-				  m->proxies[i].name, (unsigned long long)m->proxies[i].slot_offset);
+			hp_seterr(err, errlen,
+				  "proxy '%s': slot offset %#llx outside the package's segments",
+				  m->proxies[i].name,
+				  (unsigned long long)m->proxies[i].slot_offset);
 			goto close_dl;
 		}
 	return 0;
@@ -389,7 +413,7 @@ static struct site *new_site(const struct hp_manifest_func *f, uintptr_t bias)
 	s->orig_pad = s->cur_pad = hp_load8(s->sym - 8);
 	s->orig_entry = hp_load2(s->entry);
 	/* jmp sym-5 from the end of the 2-byte jump at entry. */
-	disp = (int8_t)-(int)(f->entry_offset + 7);
+	disp = (int8_t) - (int)(f->entry_offset + 7);
 	s->jmp_entry = 0xeb | ((uint16_t)(uint8_t)disp << 8);
 	return s;
 }
@@ -452,7 +476,8 @@ static int prepare_plan(const struct hp_manifest *m, uintptr_t tbias, uintptr_t 
 		}
 		p->sites[i] = fp->site;
 		/* Reserve the layer now so committing cannot fail. */
-		if (fp->site->nlayers == fp->site->cap && (ret = push_layer(fp->site, NULL, 0)) == 0)
+		if (fp->site->nlayers == fp->site->cap &&
+		    (ret = push_layer(fp->site, NULL, 0)) == 0)
 			fp->site->nlayers--;
 		if (ret || (ret = route(fp->site, fp->repl, fp, err, errlen)) ||
 		    (ret = hp_cw_prepare(cw, fp->site->sym - 8, 8 + m->funcs[i].entry_offset + 2,
@@ -533,8 +558,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	plan = calloc(m->func_count, sizeof(*plan));
 	p = calloc(1, sizeof(*p));
 	if (!plan || !p || !(p->sites = calloc(m->func_count, sizeof(*p->sites))) ||
-	    !(p->name = strdup(opts && opts->sz > offsetof(struct hp_apply_opts, name) &&
-					       opts->name
+	    !(p->name = strdup(opts && opts->sz > offsetof(struct hp_apply_opts, name) && opts->name
 				       ? opts->name
 				       : m->name))) {
 		hp_seterr(err, errlen, "out of memory");
@@ -628,7 +652,8 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 	pthread_mutex_lock(&state_lock);
 	p = find_patch(name);
 	if (!p) {
-		hp_seterr(err, errlen, name && *name ? "no applied patch '%s'" : "no applied patch%s",
+		hp_seterr(err, errlen,
+			  name && *name ? "no applied patch '%s'" : "no applied patch%s",
 			  name && *name ? name : "");
 		ret = -HP_ENOPATCH;
 		goto unlock;
@@ -689,7 +714,8 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 			hp_store8(s->sym - 8, s->orig_pad);
 			s->cur_pad = s->orig_pad;
 		}
-		memmove(&s->layers[k], &s->layers[k + 1], (s->nlayers - k - 1) * sizeof(*s->layers));
+		memmove(&s->layers[k], &s->layers[k + 1],
+			(s->nlayers - k - 1) * sizeof(*s->layers));
 		s->nlayers--;
 	}
 	hp_sync_cores();
@@ -724,8 +750,8 @@ HP_EXPORT int hp_apply_fd(int pkg_fd, const struct hp_apply_opts *opts, unsigned
 	return ret;
 }
 
-HP_EXPORT int hp_apply_file(const char *path, const struct hp_apply_opts *opts,
-			    unsigned *patch_id, char *err, size_t errlen)
+HP_EXPORT int hp_apply_file(const char *path, const struct hp_apply_opts *opts, unsigned *patch_id,
+			    char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
 
@@ -759,7 +785,7 @@ struct hp_list {
 	struct list_entry {
 		struct hp_patch_info info;
 		const char **funcs;
-	} *e;
+	} * e;
 	char *strings; /* one block holding every string of the snapshot */
 };
 
@@ -950,10 +976,11 @@ int hp_render(int status, int json, char **out)
 		fputs("]}\n", f);
 	} else {
 		if (status)
-			fprintf(f, "pid %d, libhotpatch %s, core sync %s, socket %s\n"
-				   "%zu patches applied, %zu functions patched, %zu trampolines\n",
-				(int)getpid(), hp_version(), hp_sync_mode(), hp_listener_path(), l->n,
-				patched, hp_tramp_in_use());
+			fprintf(f,
+				"pid %d, libhotpatch %s, core sync %s, socket %s\n"
+				"%zu patches applied, %zu functions patched, %zu trampolines\n",
+				(int)getpid(), hp_version(), hp_sync_mode(), hp_listener_path(),
+				l->n, patched, hp_tramp_in_use());
 		if (!status || l->n) {
 			if (l->n)
 				fputs("ID\tNAME\tAPPLIED\tTARGET\tFUNCTIONS\n", f);

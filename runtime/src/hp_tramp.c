@@ -86,7 +86,8 @@ static struct area *map_area(uintptr_t lo, uintptr_t hi, int *ret, char *err, si
 				free(a);
 				*ret = -HP_EWX;
 				hp_seterr(err, errlen,
-					  "kernel refused an executable trampoline page (W^X policy?): %s",
+					  "kernel refused an executable trampoline page (W^X "
+					  "policy?): %s",
 					  strerror(e));
 				return NULL;
 			}

@@ -28,7 +28,7 @@ enum { HP_WIRE_JSON = 1u << 0 };
 struct hp_wire_req {
 	uint32_t magic;
 	uint16_t version;
-	uint16_t op;    /* enum hp_wire_op */
+	uint16_t op;	/* enum hp_wire_op */
 	uint32_t flags; /* HP_WIRE_* */
 	uint32_t reserved;
 	char arg[HP_WIRE_ARG_MAX]; /* revert: patch id or name; NUL-terminated */
@@ -37,7 +37,7 @@ struct hp_wire_req {
 struct hp_wire_resp {
 	uint32_t magic;
 	int32_t status; /* 0 or a negative error code */
-	uint32_t len;   /* bytes of text that follow */
+	uint32_t len;	/* bytes of text that follow */
 	uint32_t reserved;
 };
 

@@ -21,17 +21,21 @@ struct image {
 	struct mp_elf elf;
 };
 
-static void image_init(struct image *im, uint64_t text_addr, uint64_t callee_off,
-		       uint64_t ro_addr, uint64_t ro_str_off, uint64_t data_addr)
+static void image_init(struct image *im, uint64_t text_addr, uint64_t callee_off, uint64_t ro_addr,
+		       uint64_t ro_str_off, uint64_t data_addr)
 {
 	memset(im, 0, sizeof(*im));
 	memcpy(im->rodata + ro_str_off, "hello", 6);
-	im->secs[0] = (struct mp_elf_section){".text", text_addr, sizeof(im->text), im->text, true, false};
-	im->secs[1] = (struct mp_elf_section){".rodata", ro_addr, sizeof(im->rodata), im->rodata, false, false};
-	im->secs[2] = (struct mp_elf_section){".data", data_addr, sizeof(im->data), im->data, false, true};
+	im->secs[0] = (struct mp_elf_section){".text",	text_addr, sizeof(im->text),
+					      im->text, true,	   false};
+	im->secs[1] = (struct mp_elf_section){".rodata",  ro_addr, sizeof(im->rodata),
+					      im->rodata, false,   false};
+	im->secs[2] = (struct mp_elf_section){".data",	data_addr, sizeof(im->data),
+					      im->data, false,	   true};
 	/* sorted by value, as mp_elf_open leaves them */
 	im->syms[0] = (struct mp_sym){"f", "", text_addr, 16, STT_FUNC, STB_GLOBAL, 1};
-	im->syms[1] = (struct mp_sym){"callee", "a.c", text_addr + callee_off, 8, STT_FUNC, STB_LOCAL, 1};
+	im->syms[1] =
+		(struct mp_sym){"callee", "a.c", text_addr + callee_off, 8, STT_FUNC, STB_LOCAL, 1};
 	im->syms[2] = (struct mp_sym){"counter", "", data_addr + 4, 4, STT_OBJECT, STB_GLOBAL, 3};
 	im->elf.syms = im->syms;
 	im->elf.nsyms = 3;

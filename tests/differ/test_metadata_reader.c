@@ -23,11 +23,15 @@ static void build(struct rec *r)
 {
 	static const char strs[] = "\0a.c\0/src\0cc\0-c\0f\0g\0v\0";
 	memset(r, 0, sizeof(*r));
-	struct hp_md_tu_disk h = {.magic = "HPMD", .version = HP_MD_VERSION,
-				  .header_size = sizeof(h)};
+	struct hp_md_tu_disk h = {
+		.magic = "HPMD", .version = HP_MD_VERSION, .header_size = sizeof(h)};
 	struct hp_md_func_disk f[2] = {
-		{.address = 0x1000, .hash = 1, .name = 16, .flags = HP_MD_FUNC_PATCHABLE,
-		 .inlined_first = 0, .inlined_count = 1},
+		{.address = 0x1000,
+		 .hash = 1,
+		 .name = 16,
+		 .flags = HP_MD_FUNC_PATCHABLE,
+		 .inlined_first = 0,
+		 .inlined_count = 1},
 		{.address = 0x2000, .hash = 2, .name = 18, .flags = HP_MD_FUNC_EXTERNAL},
 	};
 	struct hp_md_var_disk v = {.address = 0x3000, .size = 4, .init_hash = 9, .name = 20};
@@ -118,11 +122,11 @@ static void test_every_truncation_fails(void **state)
 	assert_int_equal(parse(&r, 0), 0); /* empty section: no records */
 }
 
-#define CORRUPT(field, value)                                              \
-	do {                                                               \
-		build(&r);                                                 \
-		r.h->field = value;                                        \
-		assert_int_equal(parse(&r, r.size), -MP_EMALFORMED);       \
+#define CORRUPT(field, value)                                                                      \
+	do {                                                                                       \
+		build(&r);                                                                         \
+		r.h->field = value;                                                                \
+		assert_int_equal(parse(&r, r.size), -MP_EMALFORMED);                               \
 	} while (0)
 
 static void test_bad_header_fields(void **state)

@@ -63,8 +63,8 @@ static int hp_elf_read(struct hp_elf *f, uint64_t addr, unsigned char *out, size
 		Elf_Data *d;
 
 		gelf_getshdr(scn, &sh);
-		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS ||
-		    addr < sh.sh_addr || addr + len > sh.sh_addr + sh.sh_size)
+		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS || addr < sh.sh_addr ||
+		    addr + len > sh.sh_addr + sh.sh_size)
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d)
@@ -129,8 +129,8 @@ static int hp_elf_metadata(struct hp_elf *f, const char *path, struct hp_md_iter
 	return -1;
 }
 
-static const unsigned char hp_nop8[8] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
-static const unsigned char hp_endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+static const unsigned char hp_nop8[8] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+static const unsigned char hp_endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
 			 const struct hp_md_func_disk *fn, unsigned *endbrs)
@@ -170,7 +170,8 @@ static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
 		bad = 1;
 	}
 	if (fn->entry_offset != (is_endbr ? 4u : 0u)) {
-		printf("FAIL %s: entry_offset %u with ENDBR=%d\n", name, fn->entry_offset, is_endbr);
+		printf("FAIL %s: entry_offset %u with ENDBR=%d\n", name, fn->entry_offset,
+		       is_endbr);
 		return 1;
 	}
 	if (is_endbr != !memcmp(b + 8, hp_endbr64, 4)) {
@@ -316,8 +317,7 @@ static Elf_Scn *hp_elf_section(struct hp_elf *f, const char *name, GElf_Shdr *sh
 
 /* Is there a symbol called name in .symtab or .dynsym (with defined_only,
  * not SHN_UNDEF)? It is copied to *out. */
-static int hp_elf_find_symbol(struct hp_elf *f, const char *name, int defined_only,
-			      GElf_Sym *out)
+static int hp_elf_find_symbol(struct hp_elf *f, const char *name, int defined_only, GElf_Sym *out)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -376,7 +376,8 @@ static int hp_elf_relocates_against(struct hp_elf *f, const char *name)
 			const char *n;
 
 			gelf_getrela(d, (int)i, &r);
-			if (!GELF_R_SYM(r.r_info) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+			if (!GELF_R_SYM(r.r_info) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
 				continue;
 			n = elf_strptr(f->elf, symsh.sh_link, sym.st_name);
 			if (n && !strcmp(n, name))
@@ -433,8 +434,9 @@ static int hp_check_proxy(struct hp_elf *f, const struct hp_md_record *rec,
 		printf("FAIL a relocation refers to old symbol %s directly\n", target);
 		bad = 1;
 	}
-	if (linked && (!proxy || v->address < sh.sh_addr || v->address + 8 > sh.sh_addr + sh.sh_size ||
-		       !hp_elf_has_symbol(f, slot, v->address))) {
+	if (linked &&
+	    (!proxy || v->address < sh.sh_addr || v->address + 8 > sh.sh_addr + sh.sh_size ||
+	     !hp_elf_has_symbol(f, slot, v->address))) {
 		printf("FAIL slot for %s not at its symbol in hotpatch_proxy\n", target);
 		bad = 1;
 	}

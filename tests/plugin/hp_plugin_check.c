@@ -71,8 +71,8 @@ static int read_vaddr(struct elf_file *f, uint64_t addr, unsigned char *out, siz
 		Elf_Data *d;
 
 		gelf_getshdr(scn, &sh);
-		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS ||
-		    addr < sh.sh_addr || addr + len > sh.sh_addr + sh.sh_size)
+		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS || addr < sh.sh_addr ||
+		    addr + len > sh.sh_addr + sh.sh_size)
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d)
@@ -128,8 +128,8 @@ static int load_metadata(struct elf_file *f, const char *path, struct hp_md_iter
 	return 0;
 }
 
-static const unsigned char nop8[8] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
-static const unsigned char endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+static const unsigned char nop8[8] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 static int check_function(struct elf_file *f, const struct hp_md_record *rec,
 			  const struct hp_md_func_disk *fn, int want_endbr)
@@ -359,7 +359,8 @@ static int relocates_against(struct elf_file *f, const char *name)
 			const char *n;
 
 			gelf_getrela(d, (int)i, &r);
-			if (!GELF_R_SYM(r.r_info) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+			if (!GELF_R_SYM(r.r_info) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
 				continue;
 			n = elf_strptr(f->elf, symsh.sh_link, sym.st_name);
 			if (n && !strcmp(n, name))
@@ -405,7 +406,8 @@ static int check_proxy(struct elf_file *f, const struct hp_md_record *rec,
 		GElf_Shdr sh;
 
 		if (!find_section(f, "hotpatch_proxy", &sh) || v->address < sh.sh_addr ||
-		    v->address + 8 > sh.sh_addr + sh.sh_size || !symbol_has_value(f, slot, v->address)) {
+		    v->address + 8 > sh.sh_addr + sh.sh_size ||
+		    !symbol_has_value(f, slot, v->address)) {
 			printf("FAIL slot for %s not at its symbol in hotpatch_proxy\n", target);
 			bad = 1;
 		}

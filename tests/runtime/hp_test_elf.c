@@ -32,7 +32,8 @@ int hp_test_elf_sym(const char *path, const char *name, struct hp_test_sym *out)
 		GElf_Shdr sh;
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		d = elf_getdata(scn, NULL);
 		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
@@ -65,7 +66,8 @@ int hp_test_elf_bytes(const char *path, uint64_t addr, void *buf, size_t len)
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_ALLOC))
 			continue;
 		if (addr < sh.sh_addr || addr + len > sh.sh_addr + sh.sh_size)
 			continue;
@@ -91,11 +93,12 @@ int hp_test_elf_build_id(const char *path, uint8_t *id)
 		Elf_Data *d;
 		size_t off = 0, noff, doff;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
 		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_descsz <= 64 &&
-			    nh.n_namesz == 4 && memcmp((char *)d->d_buf + noff, "GNU", 4) == 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_descsz <= 64 && nh.n_namesz == 4 &&
+			    memcmp((char *)d->d_buf + noff, "GNU", 4) == 0) {
 				memcpy(id, (char *)d->d_buf + doff, nh.n_descsz);
 				ret = nh.n_descsz;
 				break;

@@ -29,9 +29,12 @@ PATCHABLE int hp_api_target(int x)
 	return x * hp_api_factor;
 }
 
-#define HP_MANY_FN(n)                         \
-	int hp_api_many_##n(int x);           \
-	PATCHABLE int hp_api_many_##n(int x) { return x + n; }
+#define HP_MANY_FN(n)                                                                              \
+	int hp_api_many_##n(int x);                                                                \
+	PATCHABLE int hp_api_many_##n(int x)                                                       \
+	{                                                                                          \
+		return x + n;                                                                      \
+	}
 HP_MANY_100
 #undef HP_MANY_FN
 #define HP_MANY_FN(n) hp_api_many_##n,
@@ -64,7 +67,12 @@ static const char *make_pkg(const char *so, const char *name, const char *prefix
 		assert_int_equal(hp_test_elf_sym(so, sym, &r), 0);
 		assert_true(t.size <= sizeof(code));
 		assert_int_equal(hp_test_elf_bytes("/proc/self/exe", t.value, code, t.size), 0);
-		struct hp_pkg_func_spec f = {sym, "test_api.c", t.value, r.value, code, t.size,
+		struct hp_pkg_func_spec f = {sym,
+					     "test_api.c",
+					     t.value,
+					     r.value,
+					     code,
+					     t.size,
 					     code[0] == 0xf3 ? 4 : 0,
 					     code[0] == 0xf3 ? HP_PKG_FUNC_ENDBR : 0};
 		assert_int_equal(hp_pkg_builder_add_func(b, &f), 0);

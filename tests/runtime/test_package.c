@@ -15,7 +15,8 @@
 
 #include "hp_package.h"
 
-static const uint8_t build_id[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+static const uint8_t build_id[20] = {1,	 2,  3,	 4,  5,	 6,  7,	 8,  9,	 10,
+				     11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
 static const uint8_t code_a[16] = {0x66, 0x90, 0x8d, 0x04, 0x7f, 0xc3};
 static const uint8_t code_b[16] = {0xf3, 0x0f, 0x1e, 0xfa, 0x66, 0x90, 0xc3};
 
@@ -30,8 +31,8 @@ static void build(struct pkg *p)
 	char out[] = "/tmp/hp-test-pkg-XXXXXX";
 	struct hp_pkg_builder *b = hp_pkg_builder_new();
 	struct hp_pkg_func_spec fa = {"compute", "a.c", 0x1100, 0x2200, code_a, 16, 0, 0};
-	struct hp_pkg_func_spec fb = {"helper", "b.c", 0x1200, 0x2300, code_b, 16, 4,
-				      HP_PKG_FUNC_ENDBR};
+	struct hp_pkg_func_spec fb = {"helper", "b.c", 0x1200, 0x2300,
+				      code_b,	16,    4,      HP_PKG_FUNC_ENDBR};
 	struct hp_pkg_proxy_spec px = {"factor", "a.c", 0x4010, 0x4020};
 	struct stat st;
 	int fd;
@@ -342,24 +343,15 @@ static void test_writer_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_checksum_vectors),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_read_fd),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_extended),
-		cmocka_unit_test(test_corrupted_byte),
-		cmocka_unit_test(test_wrong_magic),
-		cmocka_unit_test(test_wrong_version),
-		cmocka_unit_test(test_header_size),
-		cmocka_unit_test(test_not_elf),
-		cmocka_unit_test(test_no_manifest),
-		cmocka_unit_test(test_func_table_oob),
-		cmocka_unit_test(test_proxy_table_oob),
-		cmocka_unit_test(test_strtab_oob),
-		cmocka_unit_test(test_string_oob),
-		cmocka_unit_test(test_signature_oob),
-		cmocka_unit_test(test_build_id_size),
-		cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_checksum_vectors), cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_read_fd),		 cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_extended),	 cmocka_unit_test(test_corrupted_byte),
+		cmocka_unit_test(test_wrong_magic),	 cmocka_unit_test(test_wrong_version),
+		cmocka_unit_test(test_header_size),	 cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_no_manifest),	 cmocka_unit_test(test_func_table_oob),
+		cmocka_unit_test(test_proxy_table_oob),	 cmocka_unit_test(test_strtab_oob),
+		cmocka_unit_test(test_string_oob),	 cmocka_unit_test(test_signature_oob),
+		cmocka_unit_test(test_build_id_size),	 cmocka_unit_test(test_writer_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,8 +71,11 @@ static int apply(const struct spec *sp, char *err, size_t errlen)
 	struct hp_pkg_builder *b = hp_pkg_builder_new();
 	struct self s = {0};
 	uint8_t code[24];
-	struct hp_pkg_func_spec f = {.name = "fn", .tu = "test_verify.c", .expected_bytes = code,
-				     .expected_size = sizeof(code), .replacement_offset = 0x1000};
+	struct hp_pkg_func_spec f = {.name = "fn",
+				     .tu = "test_verify.c",
+				     .expected_bytes = code,
+				     .expected_size = sizeof(code),
+				     .replacement_offset = 0x1000};
 	struct hp_pkg_proxy_spec px = {.name = "g", .tu = "test_verify.c", .slot_offset = 0x4000};
 	int fd, ret;
 
@@ -151,8 +154,8 @@ static void test_endbr_flag_mismatch(void **state)
 
 static void test_target_offset_outside(void **state)
 {
-	expect_refused(&(struct spec){.fn = hp_t_target, .target_delta = 1ull << 40},
-		       -HP_EOUTSIDE, "outside the executable segments");
+	expect_refused(&(struct spec){.fn = hp_t_target, .target_delta = 1ull << 40}, -HP_EOUTSIDE,
+		       "outside the executable segments");
 }
 
 static void test_target_offset_in_data(void **state)
@@ -160,15 +163,16 @@ static void test_target_offset_in_data(void **state)
 	/* Inside the image but not in an executable segment. */
 	static int not_code[64];
 
-	expect_refused(&(struct spec){.fn = hp_t_target,
-				      .target_delta = (uintptr_t)&not_code[8] - (uintptr_t)hp_t_target},
-		       -HP_EOUTSIDE, "outside the executable segments");
+	expect_refused(
+		&(struct spec){.fn = hp_t_target,
+			       .target_delta = (uintptr_t)&not_code[8] - (uintptr_t)hp_t_target},
+		-HP_EOUTSIDE, "outside the executable segments");
 }
 
 static void test_proxy_offset_outside(void **state)
 {
-	expect_refused(&(struct spec){.fn = hp_t_target, .proxy_target = 1ull << 40},
-		       -HP_EOUTSIDE, "proxy 'g'");
+	expect_refused(&(struct spec){.fn = hp_t_target, .proxy_target = 1ull << 40}, -HP_EOUTSIDE,
+		       "proxy 'g'");
 }
 
 static void test_duplicate_function(void **state)

@@ -25,20 +25,20 @@ extern "C" {
 /* Project error codes, in their own range above errno values. The first
  * six are the package format's (hp_package.h: HP_PKG_E*). */
 enum hp_error {
-	HP_EFORMAT = 4096,     /* not a package / malformed manifest */
-	HP_EMAGIC = 4097,      /* wrong manifest magic */
-	HP_EVERSION = 4098,    /* unsupported manifest version */
-	HP_ETRUNC = 4099,      /* truncated package */
-	HP_ECHECKSUM = 4100,   /* checksum mismatch: damaged package */
-	HP_EBOUNDS = 4101,     /* offset outside the manifest */
-	HP_ENOTARGET = 4110,   /* no loaded image has the package's build-id */
-	HP_EMISMATCH = 4111,   /* target bytes differ from what the patch expects */
+	HP_EFORMAT = 4096,	 /* not a package / malformed manifest */
+	HP_EMAGIC = 4097,	 /* wrong manifest magic */
+	HP_EVERSION = 4098,	 /* unsupported manifest version */
+	HP_ETRUNC = 4099,	 /* truncated package */
+	HP_ECHECKSUM = 4100,	 /* checksum mismatch: damaged package */
+	HP_EBOUNDS = 4101,	 /* offset outside the manifest */
+	HP_ENOTARGET = 4110,	 /* no loaded image has the package's build-id */
+	HP_EMISMATCH = 4111,	 /* target bytes differ from what the patch expects */
 	HP_ENOTPATCHABLE = 4112, /* target lacks padding / 2-byte entry */
-	HP_EOUTSIDE = 4113,    /* an offset lies outside the image's segments */
-	HP_EWX = 4114,         /* kernel refuses writable+executable code */
-	HP_ELOAD = 4115,       /* dynamic loader refused the package */
-	HP_ENOPATCH = 4116,    /* no applied patch by that id or name */
-	HP_EPROTO = 4117,      /* malformed control message */
+	HP_EOUTSIDE = 4113,	 /* an offset lies outside the image's segments */
+	HP_EWX = 4114,		 /* kernel refuses writable+executable code */
+	HP_ELOAD = 4115,	 /* dynamic loader refused the package */
+	HP_ENOPATCH = 4116,	 /* no applied patch by that id or name */
+	HP_EPROTO = 4117,	 /* malformed control message */
 	HP_ERR_END
 };
 
@@ -66,8 +66,8 @@ int hp_apply_fd(int pkg_fd, const struct hp_apply_opts *opts, unsigned *patch_id
 		size_t errlen);
 
 /* hp_apply_fd() on a file opened by path. */
-int hp_apply_file(const char *path, const struct hp_apply_opts *opts, unsigned *patch_id,
-		  char *err, size_t errlen);
+int hp_apply_file(const char *path, const struct hp_apply_opts *opts, unsigned *patch_id, char *err,
+		  size_t errlen);
 
 /* Reverts one applied patch: patch is its id in decimal or its name; NULL
  * or "" reverts the most recent. Any patch may be reverted, not only the
@@ -82,7 +82,7 @@ struct hp_list;
 struct hp_patch_info {
 	unsigned id;
 	const char *name;
-	const char *target;      /* target image name from the manifest */
+	const char *target; /* target image name from the manifest */
 	const char *description;
 	struct timespec applied; /* CLOCK_REALTIME */
 	size_t func_count;

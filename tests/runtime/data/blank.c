@@ -1,1 +1,4 @@
-int hp_test_blank(void) { return 0; }
+int hp_test_blank(void)
+{
+	return 0;
+}

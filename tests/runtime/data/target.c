@@ -45,7 +45,8 @@ static void *worker(void *arg)
 		int r = compute(x), h = helper(x) + unpatchable(0) + 1;
 
 		if (!valid(x, r) || (h != x + 1 && h != x + 5)) {
-			fprintf(stderr, "target: invalid result compute(%d)=%d helper=%d\n", x, r, h);
+			fprintf(stderr, "target: invalid result compute(%d)=%d helper=%d\n", x, r,
+				h);
 			abort();
 		}
 		__atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
