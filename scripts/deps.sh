@@ -7,7 +7,7 @@ packages=(
 	clang-19 llvm-19-dev libclang-rt-19-dev lld-19
 	gcc-12-plugin-dev g++
 	libelf-dev libdwarf-dev libcmocka-dev
-	pkg-config cmake make git clang-format-14 patch bc binutils
+	pkg-config cmake make git clang-format-14 patch bc binutils python3
 )
 
 missing=()
