@@ -80,6 +80,72 @@ static void read_build_id(struct mp_elf *e, Elf_Scn *scn)
 	}
 }
 
+static bool in_got(const struct mp_elf *e, uint64_t a)
+{
+	return mp_elf_in_section(e, a, ".got") || mp_elf_in_section(e, a, ".got.plt");
+}
+
+static int cmp_got(const void *a, const void *b)
+{
+	const struct mp_got_reloc *x = a, *y = b;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* The relocations of one SHT_RELA section that land in a GOT slot. A
+ * damaged relocation section is skipped: without it GOT slots are compared
+ * by position (conservative), and the rest of the file may still be fine. */
+static int read_got_relocs(struct mp_elf *e, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf *elf = e->elf;
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data || sh->sh_entsize != sizeof(Elf64_Rela))
+		return 0;
+	Elf_Scn *symscn = sh->sh_link ? elf_getscn(elf, sh->sh_link) : NULL;
+	GElf_Shdr symsh = {0};
+	Elf_Data *symdata = NULL;
+	if (symscn && gelf_getshdr(symscn, &symsh) &&
+	    (symsh.sh_type == SHT_DYNSYM || symsh.sh_type == SHT_SYMTAB))
+		symdata = elf_getdata(symscn, NULL);
+	size_t n = data->d_size / sizeof(Elf64_Rela);
+	for (size_t i = 0; i < n && i <= INT32_MAX; i++) {
+		GElf_Rela r;
+		if (!gelf_getrela(data, (int)i, &r))
+			return 0;
+		if (!in_got(e, r.r_offset))
+			continue;
+		const char *name = "";
+		size_t symi = GELF_R_SYM(r.r_info);
+		GElf_Sym sym;
+		if (symi && symdata && symi <= INT32_MAX && gelf_getsym(symdata, (int)symi, &sym)) {
+			const char *s = elf_strptr(elf, symsh.sh_link, sym.st_name);
+			name = s ? s : "";
+		}
+		struct mp_got_reloc *g = realloc(e->got, (e->ngot + 1) * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		e->got = g;
+		g[e->ngot++] = (struct mp_got_reloc){r.r_offset, (uint32_t)GELF_R_TYPE(r.r_info),
+						     name, r.r_addend};
+	}
+	return 0;
+}
+
+static int read_all_got_relocs(struct mp_elf *e)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA)
+			continue;
+		int err = read_got_relocs(e, scn, &sh);
+		if (err)
+			return err;
+	}
+	if (e->ngot)
+		qsort(e->got, e->ngot, sizeof(*e->got), cmp_got);
+	return 0;
+}
+
 static int read_sections(struct mp_elf *e, struct mp_diag *d)
 {
 	Elf *elf = e->elf;
@@ -128,7 +194,7 @@ static int read_sections(struct mp_elf *e, struct mp_diag *d)
 			s->data = data->d_buf;
 		}
 	}
-	return 0;
+	return read_all_got_relocs(e);
 }
 
 int mp_elf_open(struct mp_elf *e, const char *path, struct mp_diag *d)
@@ -171,6 +237,7 @@ void mp_elf_close(struct mp_elf *e)
 		close(e->fd);
 	free(e->syms);
 	free(e->secs);
+	free(e->got);
 	free(e->path);
 	memset(e, 0, sizeof(*e));
 	e->fd = -1;
@@ -223,4 +290,23 @@ const struct mp_sym *mp_elf_sym_containing(const struct mp_elf *e, uint64_t vadd
 			break;
 	}
 	return NULL;
+}
+
+const struct mp_got_reloc *mp_elf_got_reloc(const struct mp_elf *e, uint64_t vaddr)
+{
+	struct mp_got_reloc key = {.slot = vaddr};
+	if (!e->ngot)
+		return NULL;
+	return bsearch(&key, e->got, e->ngot, sizeof(*e->got), cmp_got);
+}
+
+bool mp_elf_in_section(const struct mp_elf *e, uint64_t vaddr, const char *name)
+{
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct mp_elf_section *s = &e->secs[i];
+		if (vaddr >= s->addr && vaddr - s->addr < s->size && s->name &&
+		    !strcmp(s->name, name))
+			return true;
+	}
+	return false;
 }

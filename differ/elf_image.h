@@ -27,6 +27,15 @@ struct mp_elf_section {
 	bool write; /* SHF_WRITE: .data, .bss, .data.rel.ro (relocated then made read-only) */
 };
 
+/* The dynamic relocation of one GOT slot (.got / .got.plt): what the slot
+ * stands for, whatever its position in this build. */
+struct mp_got_reloc {
+	uint64_t slot;	  /* link-time address of the slot */
+	uint32_t type;	  /* R_X86_64_GLOB_DAT, _JUMP_SLOT, _64, _RELATIVE, _IRELATIVE */
+	const char *name; /* the dynamic symbol's name, "" for none */
+	int64_t addend;
+};
+
 struct mp_elf {
 	char *path;
 	int fd;
@@ -41,6 +50,8 @@ struct mp_elf {
 	uint8_t build_id[64];
 	size_t build_id_size;
 	bool has_debug_info;
+	struct mp_got_reloc *got; /* sorted by slot */
+	size_t ngot;
 };
 
 /* Opens and validates path (x86-64, little-endian, 64-bit ELF). */
@@ -59,5 +70,11 @@ const struct mp_sym *mp_elf_sym_at(const struct mp_elf *e, uint64_t vaddr, int t
 /* The symbol whose [value, value+size) contains vaddr (functions and
  * objects), or NULL. Symbols are sorted by value, so this is a search. */
 const struct mp_sym *mp_elf_sym_containing(const struct mp_elf *e, uint64_t vaddr);
+
+/* The dynamic relocation of the GOT slot at vaddr, or NULL. */
+const struct mp_got_reloc *mp_elf_got_reloc(const struct mp_elf *e, uint64_t vaddr);
+
+/* True when vaddr lies in an allocated section called name. */
+bool mp_elf_in_section(const struct mp_elf *e, uint64_t vaddr, const char *name);
 
 #endif

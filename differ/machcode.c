@@ -4,8 +4,13 @@
  * place: a call's rel32, a RIP-relative displacement, an absolute address
  * in a non-PIE. Each differing byte must lie in such a field whose target
  * is "the same place" in both builds; anything else is a change. An operand
- * followed by an immediate (cmpl $1, x(%rip)) skews both targets by the
- * immediate's size, so comparing symbol + offset still matches. */
+ * followed by an immediate (movl $-1, x(%rip)) is relative to the end of
+ * the immediate: its size is read from the opcode (rip_imm_size).
+ *
+ * A GOT slot or a PLT entry is the same place when it stands for the same
+ * thing (the symbol of its dynamic relocation, or the symbol at the address
+ * it holds), whatever its position: the order of slots follows the set of
+ * imported symbols and GOT-referenced globals, which other changes move. */
 #include "machcode.h"
 
 #include <stdlib.h>
@@ -28,6 +33,12 @@ struct place {
 	uint64_t addr;
 	const uint8_t *data; /* unnamed read-only data: its bytes */
 	size_t len, avail;
+	/* A GOT slot ('G') or a PLT entry ('P'): what it stands for, an
+	 * import ('i': name + addend) or an address in the image ('l':
+	 * symbol + offset, 'r': the IRELATIVE resolver) */
+	char ind, tag;
+	const char *iname, *ifile;
+	uint64_t ioff;
 };
 
 static const struct mp_elf_section *section_of(const struct mp_elf *e, uint64_t a)
@@ -63,6 +74,87 @@ static bool is_text(const uint8_t *d, size_t len)
 	return true;
 }
 
+static bool is_got(const struct mp_elf *e, uint64_t a)
+{
+	return mp_elf_in_section(e, a, ".got") || mp_elf_in_section(e, a, ".got.plt");
+}
+
+static bool is_plt(const struct mp_elf *e, uint64_t a)
+{
+	return mp_elf_in_section(e, a, ".plt") || mp_elf_in_section(e, a, ".plt.sec") ||
+	       mp_elf_in_section(e, a, ".plt.got");
+}
+
+static uint64_t load_le(const uint8_t *b, unsigned width);
+
+/* What the GOT slot at slot stands for (p->tag, iname, ifile, ioff); false
+ * when unknown (no usable relocation): then it is compared by position. */
+static bool slot_meaning(const struct mp_elf *e, uint64_t slot, struct place *p)
+{
+	const struct mp_got_reloc *r = mp_elf_got_reloc(e, slot);
+	uint64_t to;
+	if (r) {
+		switch (r->type) {
+		case R_X86_64_GLOB_DAT:
+		case R_X86_64_JUMP_SLOT:
+		case R_X86_64_64:
+			if (!r->name || !*r->name)
+				return false;
+			p->tag = 'i';
+			p->iname = r->name;
+			p->ifile = "";
+			p->ioff = (uint64_t)r->addend;
+			return true;
+		case R_X86_64_RELATIVE:
+			p->tag = 'l';
+			break;
+		case R_X86_64_IRELATIVE:
+			p->tag = 'r';
+			break;
+		default:
+			return false;
+		}
+		to = (uint64_t)r->addend;
+	} else {
+		/* no dynamic relocation: a non-PIE's link-time address */
+		const uint8_t *b = mp_elf_bytes_at(e, slot, 8);
+		if (e->type != ET_EXEC || !b)
+			return false;
+		p->tag = 'l';
+		to = load_le(b, 8);
+	}
+	const struct mp_sym *s = mp_elf_sym_containing(e, to);
+	if (!s || s->type == STT_TLS)
+		s = sym_exactly_at(e, to);
+	if (!s)
+		return false;
+	p->iname = s->name;
+	p->ifile = s->file;
+	p->ioff = to - s->value;
+	return true;
+}
+
+/* A PLT entry at a: the GOT slot its jmp *slot(%rip) (ff 25 rel32) reads,
+ * at the entry's start, after a bnd prefix (f2) or an endbr64. */
+static bool plt_meaning(const struct mp_elf *e, const struct mp_elf_section *sec, uint64_t a,
+			struct place *p)
+{
+	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+	if (!sec->data || a - sec->addr >= sec->size)
+		return false;
+	uint64_t avail = sec->size - (a - sec->addr);
+	const uint8_t *b = sec->data + (a - sec->addr);
+	size_t at = 0;
+	if (avail >= 4 && !memcmp(b, endbr64, 4))
+		at = 4;
+	if (avail > at && b[at] == 0xf2)
+		at++;
+	if (avail < at + 6 || b[at] != 0xff || b[at + 1] != 0x25)
+		return false;
+	uint64_t slot = a + at + 6 + (uint64_t)(int64_t)(int32_t)load_le(b + at + 2, 4);
+	return is_got(e, slot) && slot_meaning(e, slot, p);
+}
+
 static bool locate(const struct mp_elf *e, uint64_t a, struct place *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -71,6 +163,14 @@ static bool locate(const struct mp_elf *e, uint64_t a, struct place *p)
 	const struct mp_elf_section *sec = section_of(e, a);
 	if (!sec)
 		return false; /* not an address of this image */
+	if (is_got(e, a) && slot_meaning(e, a, p)) {
+		p->ind = 'G';
+		return true;
+	}
+	if (sec->exec && is_plt(e, a) && plt_meaning(e, sec, a, p)) {
+		p->ind = 'P';
+		return true;
+	}
 	const struct mp_sym *s = mp_elf_sym_containing(e, a);
 	if (!s || s->type == STT_TLS)
 		s = sym_exactly_at(e, a);
@@ -114,7 +214,6 @@ static bool same_name(const char *a, const char *b, bool *ok)
 }
 
 static bool same_place(const struct place *o, const struct place *n, bool *ok);
-static uint64_t load_le(const uint8_t *b, unsigned width);
 
 /* The words at offset k of o and n are entries of a jump table (target -
  * table base) starting at or before k (the compared bytes may run into a
@@ -154,6 +253,9 @@ static bool same_content(const struct place *o, const struct place *n, bool *ok)
 
 static bool same_place(const struct place *o, const struct place *n, bool *ok)
 {
+	if (o->ind || n->ind)
+		return o->ind == n->ind && o->tag == n->tag && o->ioff == n->ioff &&
+		       !strcmp(o->ifile, n->ifile) && same_name(o->iname, n->iname, ok);
 	if (o->sym || n->sym)
 		return o->sym && n->sym && o->off == n->off &&
 		       !strcmp(o->sym->file, n->sym->file) &&
@@ -173,13 +275,79 @@ static uint64_t load_le(const uint8_t *b, unsigned width)
 	return v;
 }
 
+/* Operand-size prefix (66) before the opcode at op, past a REX without W. */
+static bool opsize16(const uint8_t *b, size_t op)
+{
+	if (op >= 1 && b[op - 1] >= 0x40 && b[op - 1] <= 0x4f) {
+		if (b[op - 1] & 8)
+			return false; /* REX.W: 32-bit immediate */
+		op--;
+	}
+	return op >= 1 && b[op - 1] == 0x66;
+}
+
+/* When the 4 bytes at s are the displacement of a RIP-relative operand
+ * (ModRM mod 00, r/m 101 at s-1) of an instruction that ends with an
+ * immediate, the immediate's size (the CPU adds the displacement to the
+ * instruction's end), read from the opcode before the ModRM; else 0. Not a
+ * decoder: bytes that only look like this give a wrong target, which can
+ * only make the comparison see a change. */
+static unsigned rip_imm_size(const uint8_t *b, size_t s)
+{
+	if (s < 2 || (b[s - 1] & 0xc7) != 0x05)
+		return 0;
+	unsigned reg = b[s - 1] >> 3 & 7;
+	size_t op = s - 2;
+	if (s >= 5 && b[s - 5] == 0xc4)
+		return (b[s - 4] & 0x1f) == 3; /* VEX, map 0f3a: imm8 */
+	if (s >= 6 && b[s - 6] == 0x62)
+		return (b[s - 5] & 7) == 3; /* EVEX, map 0f3a: imm8 */
+	if (s >= 4 && b[s - 4] == 0x0f && b[s - 3] == 0x3a)
+		return 1;
+	if (s >= 3 && b[s - 3] == 0x0f) {
+		switch (b[op]) {
+		case 0x70: /* pshufd */
+		case 0xa4: /* shld */
+		case 0xac: /* shrd */
+		case 0xba: /* bt group */
+		case 0xc2: /* cmpps */
+		case 0xc4: /* pinsrw */
+		case 0xc6: /* shufps */
+			return 1;
+		default:
+			return 0;
+		}
+	}
+	switch (b[op]) {
+	case 0x6b: /* imul r, m, imm8 */
+	case 0x80:
+	case 0x82:
+	case 0x83: /* ALU m, imm8 */
+	case 0xc0:
+	case 0xc1: /* shifts m, imm8 */
+	case 0xc6: /* movb m, imm8 */
+		return 1;
+	case 0x69:
+	case 0x81:
+	case 0xc7:
+		return opsize16(b, op) ? 2 : 4;
+	case 0xf6: /* test m8, imm8 */
+		return reg < 2;
+	case 0xf7: /* test m, imm */
+		return reg >= 2 ? 0 : opsize16(b, op) ? 2 : 4;
+	default:
+		return 0;
+	}
+}
+
 enum field { REL32, ABS32, ABS64 };
 
 static uint64_t target(const struct mp_mc_func *f, enum field kind, size_t s)
 {
 	switch (kind) {
 	case REL32:
-		return f->addr + s + 4 + (uint64_t)(int64_t)(int32_t)load_le(f->bytes + s, 4);
+		return f->addr + s + 4 + rip_imm_size(f->bytes, s) +
+		       (uint64_t)(int64_t)(int32_t)load_le(f->bytes + s, 4);
 	case ABS32:
 		return load_le(f->bytes + s, 4);
 	default:
