@@ -12,7 +12,8 @@
 # a CASEDIR holding a file "one_command" is built by a single command
 # line (cc ... -o prog a.c b.c), as some Makefiles do. A .c file without
 # "//@" directives stands for a TU built without the plugin, and *.s files
-# (assembly) are linked in as they are. Without MKPATCH ARGS
+# (assembly) are linked in as they are. A file "reject" in CASEDIR holds an
+# extended regex the output must not match. Without MKPATCH ARGS
 # the call is "--dry-run --explain".
 set -euo pipefail
 mkpatch=$1 case=$2 want=$3 pattern=$4
@@ -69,6 +70,10 @@ if [[ $rc -ne $want ]]; then
 fi
 if [[ -n $pattern ]] && ! grep -Eq -- "$pattern" <<<"$out"; then
 	echo "FAIL: output does not match /$pattern/"
+	exit 1
+fi
+if [[ -e $case/reject ]] && grep -Eq -- "$(cat "$case/reject")" <<<"$out"; then
+	echo "FAIL: output matches /$(cat "$case/reject")/"
 	exit 1
 fi
 echo "ok"

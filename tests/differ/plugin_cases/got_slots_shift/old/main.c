@@ -1,0 +1,11 @@
+#include <stdio.h>
+
+void report(const char *what);
+
+int __attribute__((noinline)) work(int n) { return n * 3; }
+
+int main(int argc, char **argv)
+{
+	report(argv[0]);
+	return work(argc);
+}
