@@ -1,11 +1,23 @@
-/* hp_plugin_check: reads what hotpatch-llvm.so left in a linked ELF file.
+/* hp_plugin_check: reads what hotpatch-llvm.so or hotpatch-gcc.so left in
+ * an ELF file (object, executable or shared object).
  *
- *   hp_plugin_check entries FILE [--endbr]   check padding/entry of every
- *                                            patchable function recorded
- *   hp_plugin_check dump FILE                print the metadata as text
- *   hp_plugin_check patch FILE               check a patch-mode package
+ *   hp_plugin_check entries FILE [--endbr=all|some|none]
+ *       check padding, alignment and entry of every function recorded,
+ *       against its symbol; with --endbr also how many carry endbr64
+ *   hp_plugin_check dump FILE
+ *       print the metadata, one line per item
+ *   hp_plugin_check patch FILE
+ *       check a patch-mode object or package: each proxy slot exists (in
+ *       hotpatch_proxy once linked), no relocation names an old symbol,
+ *       dropped bodies are gone; prints "kept F" and "proxy T" lines
  *
- * Exit 0 when every check holds; messages name the function at fault.
+ * endbr64 is checked per function from the metadata: HP_MD_FUNC_ENDBR must
+ * match the bytes at the entry, and entry_offset is 4 with it, else 0.
+ * (Clang puts endbr64 on every function under -fcf-protection=branch, since
+ * the plugin makes them all address-taken; GCC only on functions that may
+ * be reached indirectly.) --endbr=all|some|none adds a count check over the
+ * patchable functions. Exit 0 when every check holds; messages name the
+ * function at fault.
  */
 #include "hp_md_reader.h"
 
@@ -18,13 +30,13 @@
 #include <string.h>
 #include <unistd.h>
 
-struct elf_file {
+struct hp_elf {
 	int fd;
 	Elf *elf;
 	size_t shstrndx;
 };
 
-static int elf_file_open(struct elf_file *f, const char *path)
+static int hp_elf_open(struct hp_elf *f, const char *path)
 {
 	elf_version(EV_CURRENT);
 	f->fd = open(path, O_RDONLY);
@@ -35,34 +47,19 @@ static int elf_file_open(struct elf_file *f, const char *path)
 	f->elf = elf_begin(f->fd, ELF_C_READ, NULL);
 	if (!f->elf || elf_getshdrstrndx(f->elf, &f->shstrndx)) {
 		fprintf(stderr, "%s: not an ELF file: %s\n", path, elf_errmsg(-1));
+		close(f->fd);
 		return -1;
 	}
 	return 0;
 }
 
-static void elf_file_close(struct elf_file *f)
+static void hp_elf_close(struct hp_elf *f)
 {
 	elf_end(f->elf);
 	close(f->fd);
 }
 
-static Elf_Scn *find_section(struct elf_file *f, const char *name, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(f->elf, scn))) {
-		const char *n;
-
-		gelf_getshdr(scn, sh);
-		n = elf_strptr(f->elf, f->shstrndx, sh->sh_name);
-		if (n && !strcmp(n, name))
-			return scn;
-	}
-	return NULL;
-}
-
-/* Copy len bytes at virtual address addr from an allocated section. */
-static int read_vaddr(struct elf_file *f, uint64_t addr, unsigned char *out, size_t len)
+static int hp_elf_read(struct hp_elf *f, uint64_t addr, unsigned char *out, size_t len)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -83,8 +80,7 @@ static int read_vaddr(struct elf_file *f, uint64_t addr, unsigned char *out, siz
 	return -1;
 }
 
-/* Is there a symbol called name with value addr (in .symtab or .dynsym)? */
-static int symbol_has_value(struct elf_file *f, const char *name, uint64_t addr)
+static int hp_elf_has_symbol(struct hp_elf *f, const char *name, uint64_t value)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -103,41 +99,57 @@ static int symbol_has_value(struct elf_file *f, const char *name, uint64_t addr)
 
 			gelf_getsym(d, (int)i, &sym);
 			n = elf_strptr(f->elf, sh.sh_link, sym.st_name);
-			if (n && !strcmp(n, name) && sym.st_value == addr)
+			if (n && !strcmp(n, name) && sym.st_value == value)
 				return 1;
 		}
 	}
 	return 0;
 }
 
-static int load_metadata(struct elf_file *f, const char *path, struct hp_md_iter *it)
+static int hp_elf_metadata(struct hp_elf *f, const char *path, struct hp_md_iter *it)
 {
+	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(f, HP_MD_SECTION, &sh);
-	Elf_Data *d;
 
-	if (!scn || !(d = elf_getdata(scn, NULL)) || !d->d_size) {
-		fprintf(stderr, "%s: no %s section\n", path, HP_MD_SECTION);
-		return -1;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		const char *n;
+		Elf_Data *d;
+
+		gelf_getshdr(scn, &sh);
+		n = elf_strptr(f->elf, f->shstrndx, sh.sh_name);
+		if (!n || strcmp(n, HP_MD_SECTION))
+			continue;
+		if (sh.sh_flags & SHF_ALLOC) {
+			fprintf(stderr, "%s: %s is allocated\n", path, HP_MD_SECTION);
+			return -1;
+		}
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_size)
+			break;
+		memset(it, 0, sizeof(*it));
+		hp_md_iter_init(it, d->d_buf, d->d_size);
+		return 0;
 	}
-	if (sh.sh_flags & SHF_ALLOC) {
-		fprintf(stderr, "%s: %s is allocated\n", path, HP_MD_SECTION);
-		return -1;
-	}
-	hp_md_iter_init(it, d->d_buf, d->d_size);
-	return 0;
+	fprintf(stderr, "%s: no %s section\n", path, HP_MD_SECTION);
+	return -1;
 }
 
-static const unsigned char nop8[8] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
-static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+static const unsigned char hp_nop8[8] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+static const unsigned char hp_endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 
-static int check_function(struct elf_file *f, const struct hp_md_record *rec,
-			  const struct hp_md_func_disk *fn, int want_endbr)
+static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
+			 const struct hp_md_func_disk *fn, unsigned *entries, unsigned *endbrs)
 {
 	const char *name = hp_md_str(rec, fn->name);
-	unsigned char b[16];
+	int is_endbr = !!(fn->flags & HP_MD_FUNC_ENDBR);
+	unsigned char b[14];
 	int bad = 0;
 
+	if (fn->address && !hp_elf_has_symbol(f, name, fn->address)) {
+		printf("FAIL %s: address 0x%" PRIx64 " is not its symbol's value\n", name,
+		       fn->address);
+		bad = 1;
+	}
 	if (!(fn->flags & HP_MD_FUNC_PATCHABLE)) {
 		const char *why = hp_md_str(rec, fn->not_patchable_reason);
 
@@ -146,55 +158,57 @@ static int check_function(struct elf_file *f, const struct hp_md_record *rec,
 			return 1;
 		}
 		printf("note %s: not patchable (%s)\n", name, why);
-		return 0;
+		return bad;
 	}
-	if (!fn->address) {
-		printf("note %s: discarded by the linker\n", name);
-		return 0;
-	}
-	if (!symbol_has_value(f, name, fn->address)) {
-		printf("FAIL %s: address 0x%" PRIx64 " is not its symbol's value\n", name,
-		       fn->address);
-		bad = 1;
-	}
+	if (!fn->address)
+		return bad;
 	if (fn->address % 16 != 8) {
 		printf("FAIL %s: entry 0x%" PRIx64 " is not 8 mod 16\n", name, fn->address);
 		bad = 1;
 	}
-	if (fn->entry_offset > 4 || read_vaddr(f, fn->address - 8, b, 10 + fn->entry_offset)) {
+	if (fn->entry_offset != (is_endbr ? 4u : 0u)) {
+		printf("FAIL %s: entry_offset %u with ENDBR=%d\n", name, fn->entry_offset,
+		       is_endbr);
+		return 1;
+	}
+	/* 8 NOPs, [endbr64,] 66 90: no more, a tiny function may end the section */
+	if (hp_elf_read(f, fn->address - 8, b, 10 + fn->entry_offset)) {
 		printf("FAIL %s: cannot read its code\n", name);
 		return 1;
 	}
-	if (memcmp(b, nop8, 8)) {
+	if (memcmp(b, hp_nop8, 8)) {
 		printf("FAIL %s: the 8 bytes before the entry are not NOPs\n", name);
 		bad = 1;
 	}
-	if (!!(fn->flags & HP_MD_FUNC_ENDBR) != !!want_endbr ||
-	    fn->entry_offset != ((fn->flags & HP_MD_FUNC_ENDBR) ? 4u : 0u)) {
-		printf("FAIL %s: endbr flag/entry_offset %u wrong\n", name, fn->entry_offset);
-		bad = 1;
-	}
-	if ((fn->flags & HP_MD_FUNC_ENDBR) && memcmp(b + 8, endbr64, 4)) {
-		printf("FAIL %s: ENDBR recorded but no endbr64 at the entry\n", name);
+	if (is_endbr ? memcmp(b + 8, hp_endbr64, 4) != 0 : b[8] == hp_endbr64[0]) {
+		printf("FAIL %s: ENDBR flag %d does not match the code\n", name, is_endbr);
 		bad = 1;
 	}
 	if (b[8 + fn->entry_offset] != 0x66 || b[9 + fn->entry_offset] != 0x90) {
 		printf("FAIL %s: no 66 90 at entry+%u\n", name, fn->entry_offset);
 		bad = 1;
 	}
+	*entries += 1;
+	*endbrs += (unsigned)is_endbr;
 	return bad;
 }
 
-static int cmd_entries(const char *path, int want_endbr)
+enum hp_endbr_want { HP_ENDBR_ANY, HP_ENDBR_ALL, HP_ENDBR_SOME, HP_ENDBR_NONE };
+
+static int hp_cmd_entries(const char *path, enum hp_endbr_want want)
 {
-	struct elf_file f;
-	struct hp_md_iter it;
+	unsigned checked = 0, patchable = 0, entries = 0, endbrs = 0, bad = 0;
 	struct hp_md_record rec;
-	unsigned checked = 0, bad = 0;
+	struct hp_md_iter it;
+	struct hp_elf f;
 	int r;
 
-	if (elf_file_open(&f, path) || load_metadata(&f, path, &it))
+	if (hp_elf_open(&f, path))
 		return 2;
+	if (hp_elf_metadata(&f, path, &it)) {
+		hp_elf_close(&f);
+		return 2;
+	}
 	while ((r = hp_md_next(&it, &rec)) > 0) {
 		for (uint32_t i = 0; i < rec.hdr.func_count; i++) {
 			struct hp_md_func_disk fn;
@@ -204,8 +218,9 @@ static int cmd_entries(const char *path, int want_endbr)
 				bad++;
 				continue;
 			}
-			bad += (unsigned)check_function(&f, &rec, &fn, want_endbr);
+			bad += (unsigned)hp_check_func(&f, &rec, &fn, &entries, &endbrs);
 			checked++;
+			patchable += !!(fn.flags & HP_MD_FUNC_PATCHABLE);
 		}
 	}
 	if (r < 0) {
@@ -216,13 +231,20 @@ static int cmd_entries(const char *path, int want_endbr)
 		printf("FAIL %s: no function recorded\n", path);
 		bad++;
 	}
-	printf("%s: %u functions checked, %u failures\n", path, checked, bad);
-	elf_file_close(&f);
+	if ((want == HP_ENDBR_ALL && endbrs != entries) || (want == HP_ENDBR_SOME && !endbrs) ||
+	    (want == HP_ENDBR_NONE && endbrs)) {
+		printf("FAIL %s: %u of %u entries checked with endbr64, not as expected\n", path,
+		       endbrs, entries);
+		bad++;
+	}
+	printf("%s: %u functions, %u patchable, %u with endbr64, %u failures\n", path, checked,
+	       patchable, endbrs, bad);
+	hp_elf_close(&f);
 	return bad ? 1 : 0;
 }
 
-static void print_refs(const struct hp_md_record *rec, const char *label, uint32_t first,
-		       uint32_t count)
+static void hp_print_refs(const struct hp_md_record *rec, const char *label, uint32_t first,
+			  uint32_t count)
 {
 	printf(" %s=", label);
 	for (uint32_t i = 0; i < count; i++) {
@@ -232,7 +254,7 @@ static void print_refs(const struct hp_md_record *rec, const char *label, uint32
 	}
 }
 
-static void dump_record(const struct hp_md_record *rec)
+static void hp_dump_record(const struct hp_md_record *rec)
 {
 	const struct hp_md_tu_disk *h = &rec->hdr;
 
@@ -250,17 +272,18 @@ static void dump_record(const struct hp_md_record *rec)
 		       hp_md_str(rec, fn.name), fn.hash, fn.flags, fn.entry_offset, fn.address);
 		if (fn.origin)
 			printf(" origin=%s", hp_md_str(rec, fn.origin));
+		hp_print_refs(rec, "inlined", fn.inlined_first, fn.inlined_count);
+		hp_print_refs(rec, "calls", fn.calls_first, fn.calls_count);
+		hp_print_refs(rec, "vars", fn.vars_first, fn.vars_count);
 		if (fn.not_patchable_reason)
-			printf(" reason=%s", hp_md_str(rec, fn.not_patchable_reason));
-		print_refs(rec, "inlined", fn.inlined_first, fn.inlined_count);
-		print_refs(rec, "calls", fn.calls_first, fn.calls_count);
-		print_refs(rec, "vars", fn.vars_first, fn.vars_count);
+			printf(" reason=\"%s\"", hp_md_str(rec, fn.not_patchable_reason));
 		printf("\n");
 	}
 	for (uint32_t i = 0; i < h->var_count; i++) {
 		struct hp_md_var_disk v;
 
-		hp_md_var(rec, i, &v);
+		if (hp_md_var(rec, i, &v))
+			continue;
 		printf("var %s size=%" PRIu64 " init=%016" PRIx64 " flags=0x%x addr=0x%" PRIx64
 		       " owner=%s source=%s\n",
 		       hp_md_str(rec, v.name), v.size, v.init_hash, v.flags, v.address,
@@ -268,18 +291,22 @@ static void dump_record(const struct hp_md_record *rec)
 	}
 }
 
-static int cmd_dump(const char *path)
+static int hp_cmd_dump(const char *path)
 {
-	struct elf_file f;
-	struct hp_md_iter it;
 	struct hp_md_record rec;
+	struct hp_md_iter it;
+	struct hp_elf f;
 	int r;
 
-	if (elf_file_open(&f, path) || load_metadata(&f, path, &it))
+	if (hp_elf_open(&f, path))
 		return 2;
+	if (hp_elf_metadata(&f, path, &it)) {
+		hp_elf_close(&f);
+		return 2;
+	}
 	while ((r = hp_md_next(&it, &rec)) > 0)
-		dump_record(&rec);
-	elf_file_close(&f);
+		hp_dump_record(&rec);
+	hp_elf_close(&f);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", path, hp_md_strerror(r));
 		return 1;
@@ -287,22 +314,26 @@ static int cmd_dump(const char *path)
 	return 0;
 }
 
-static int hp_check_patch(const char *path);
+/* ---- patch mode -------------------------------------------------------- */
 
-int main(int argc, char **argv)
+static Elf_Scn *hp_elf_section(struct hp_elf *f, const char *name, GElf_Shdr *sh)
 {
-	if (argc >= 3 && !strcmp(argv[1], "entries"))
-		return cmd_entries(argv[2], argc > 3 && !strcmp(argv[3], "--endbr"));
-	if (argc == 3 && !strcmp(argv[1], "dump"))
-		return cmd_dump(argv[2]);
-	if (argc == 3 && !strcmp(argv[1], "patch"))
-		return hp_check_patch(argv[2]);
-	fprintf(stderr, "usage: hp_plugin_check entries|dump|patch FILE [--endbr]\n");
-	return 2;
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		const char *n;
+
+		gelf_getshdr(scn, sh);
+		n = elf_strptr(f->elf, f->shstrndx, sh->sh_name);
+		if (n && !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
 }
 
-/* Does any symbol table hold a symbol called name? */
-static int has_symbol(struct elf_file *f, const char *name, int defined_only)
+/* Is there a symbol called name in .symtab or .dynsym (with defined_only,
+ * not SHN_UNDEF)? It is copied to *out. */
+static int hp_elf_find_symbol(struct hp_elf *f, const char *name, int defined_only, GElf_Sym *out)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -320,28 +351,30 @@ static int has_symbol(struct elf_file *f, const char *name, int defined_only)
 
 			gelf_getsym(d, (int)i, &sym);
 			n = elf_strptr(f->elf, sh.sh_link, sym.st_name);
-			if (n && !strcmp(n, name) && (!defined_only || sym.st_shndx != SHN_UNDEF))
+			if (n && !strcmp(n, name) && (!defined_only || sym.st_shndx != SHN_UNDEF)) {
+				if (out)
+					*out = sym;
 				return 1;
+			}
 		}
 	}
 	return 0;
 }
 
-/* Names of the symbols relocations in f refer to, checked against one
- * name: a direct reference to an old symbol bypasses its slot. */
-static int relocates_against(struct elf_file *f, const char *name)
+/* Does a relocation (other than the metadata's own) name symbol name? */
+static int hp_elf_relocates_against(struct hp_elf *f, const char *name)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 
 	while ((scn = elf_nextscn(f->elf, scn))) {
-		Elf_Data *d;
+		Elf_Data *d, *syms;
 		GElf_Shdr symsh;
 
 		gelf_getshdr(scn, &sh);
 		if (sh.sh_type != SHT_RELA || !sh.sh_link)
 			continue;
-		if (sh.sh_info) { /* .rela.hotpatch: the metadata's own addresses */
+		if (sh.sh_info) {
 			GElf_Shdr target;
 			const char *tn;
 
@@ -351,7 +384,7 @@ static int relocates_against(struct elf_file *f, const char *name)
 				continue;
 		}
 		gelf_getshdr(elf_getscn(f->elf, sh.sh_link), &symsh);
-		Elf_Data *syms = elf_getdata(elf_getscn(f->elf, sh.sh_link), NULL);
+		syms = elf_getdata(elf_getscn(f->elf, sh.sh_link), NULL);
 		d = elf_getdata(scn, NULL);
 		for (size_t i = 0; d && syms && i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Rela r;
@@ -370,8 +403,7 @@ static int relocates_against(struct elf_file *f, const char *name)
 	return 0;
 }
 
-/* Is name a function whose body this record keeps? */
-static int is_kept(const struct hp_md_record *rec, const char *name)
+static int hp_is_kept(const struct hp_md_record *rec, const char *name)
 {
 	for (uint32_t i = 0; i < rec->hdr.func_count; i++) {
 		struct hp_md_func_disk fn;
@@ -382,51 +414,67 @@ static int is_kept(const struct hp_md_record *rec, const char *name)
 	return 0;
 }
 
-static int check_proxy(struct elf_file *f, const struct hp_md_record *rec,
-		       const struct hp_md_var_disk *v, int linked)
+static int hp_check_proxy(struct hp_elf *f, const struct hp_md_record *rec,
+			  const struct hp_md_var_disk *v, int linked)
 {
 	const char *target = hp_md_str(rec, v->name);
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	Elf_Scn *proxy = hp_elf_section(f, "hotpatch_proxy", &sh);
 	char slot[512];
 	int bad = 0;
 
 	snprintf(slot, sizeof(slot), "__hp_proxy.%s", target);
-	if (!has_symbol(f, slot, 1)) {
+	if (!hp_elf_find_symbol(f, slot, 1, &sym)) {
 		printf("FAIL no slot symbol %s\n", slot);
 		bad = 1;
+	} else if (!proxy || sym.st_shndx != elf_ndxscn(proxy) || sym.st_size != 8 ||
+		   GELF_ST_BIND(sym.st_info) != STB_LOCAL) {
+		printf("FAIL slot %s is not a local 8-byte object in hotpatch_proxy\n", slot);
+		bad = 1;
 	}
-	if (!is_kept(rec, target) && has_symbol(f, target, 0)) {
+	if (proxy && (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_WRITE))) {
+		printf("FAIL hotpatch_proxy is not writable PROGBITS\n");
+		bad = 1;
+	}
+	if (v->size != 8 || strcmp(hp_md_str(rec, v->source_name), target)) {
+		printf("FAIL proxy record of %s: size %" PRIu64 " source %s\n", target, v->size,
+		       hp_md_str(rec, v->source_name));
+		bad = 1;
+	}
+	if (!hp_is_kept(rec, target) && hp_elf_find_symbol(f, target, 0, NULL)) {
 		printf("FAIL old symbol %s still present\n", target);
 		bad = 1;
 	}
-	if (relocates_against(f, target)) {
+	if (hp_elf_relocates_against(f, target)) {
 		printf("FAIL a relocation refers to old symbol %s directly\n", target);
 		bad = 1;
 	}
-	if (linked) {
-		GElf_Shdr sh;
-
-		if (!find_section(f, "hotpatch_proxy", &sh) || v->address < sh.sh_addr ||
-		    v->address + 8 > sh.sh_addr + sh.sh_size ||
-		    !symbol_has_value(f, slot, v->address)) {
-			printf("FAIL slot for %s not at its symbol in hotpatch_proxy\n", target);
-			bad = 1;
-		}
+	if (linked &&
+	    (!proxy || v->address < sh.sh_addr || v->address + 8 > sh.sh_addr + sh.sh_size ||
+	     !hp_elf_has_symbol(f, slot, v->address))) {
+		printf("FAIL slot for %s not at its symbol in hotpatch_proxy\n", target);
+		bad = 1;
 	}
 	printf("proxy %s\n", target);
 	return bad;
 }
 
-static int hp_check_patch(const char *path)
+static int hp_cmd_patch(const char *path)
 {
-	struct elf_file f;
-	struct hp_md_iter it;
+	unsigned bad = 0, proxies = 0, entries = 0, endbrs = 0;
 	struct hp_md_record rec;
-	unsigned bad = 0, proxies = 0;
+	struct hp_md_iter it;
+	struct hp_elf f;
 	GElf_Ehdr eh;
 	int r, linked;
 
-	if (elf_file_open(&f, path) || load_metadata(&f, path, &it))
+	if (hp_elf_open(&f, path))
 		return 2;
+	if (hp_elf_metadata(&f, path, &it)) {
+		hp_elf_close(&f);
+		return 2;
+	}
 	linked = gelf_getehdr(f.elf, &eh) && eh.e_type != ET_REL;
 	while ((r = hp_md_next(&it, &rec)) > 0) {
 		if (!(rec.hdr.flags & HP_MD_TU_PATCH_MODE)) {
@@ -437,19 +485,19 @@ static int hp_check_patch(const char *path)
 		for (uint32_t i = 0; i < rec.hdr.var_count; i++) {
 			struct hp_md_var_disk v;
 
-			hp_md_var(&rec, i, &v);
-			if (!(v.flags & HP_MD_VAR_PROXY))
+			if (hp_md_var(&rec, i, &v) || !(v.flags & HP_MD_VAR_PROXY))
 				continue;
 			proxies++;
-			bad += (unsigned)check_proxy(&f, &rec, &v, linked);
+			bad += (unsigned)hp_check_proxy(&f, &rec, &v, linked);
 		}
 		for (uint32_t i = 0; i < rec.hdr.func_count; i++) {
 			struct hp_md_func_disk fn;
 
-			hp_md_func(&rec, i, &fn);
+			if (hp_md_func(&rec, i, &fn))
+				continue;
 			printf("kept %s\n", hp_md_str(&rec, fn.name));
 			if (linked)
-				bad += (unsigned)check_function(&f, &rec, &fn, 0);
+				bad += (unsigned)hp_check_func(&f, &rec, &fn, &entries, &endbrs);
 		}
 	}
 	if (r < 0) {
@@ -457,6 +505,26 @@ static int hp_check_patch(const char *path)
 		bad++;
 	}
 	printf("%s: %u proxies, %u failures\n", path, proxies, bad);
-	elf_file_close(&f);
+	hp_elf_close(&f);
 	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const wants[] = {"", "--endbr=all", "--endbr=some", "--endbr=none"};
+
+	if (argc == 3 && !strcmp(argv[1], "entries"))
+		return hp_cmd_entries(argv[2], HP_ENDBR_ANY);
+	if (argc == 4 && !strcmp(argv[1], "entries")) {
+		for (int w = HP_ENDBR_ALL; w <= HP_ENDBR_NONE; w++)
+			if (!strcmp(argv[3], wants[w]))
+				return hp_cmd_entries(argv[2], (enum hp_endbr_want)w);
+	}
+	if (argc == 3 && !strcmp(argv[1], "dump"))
+		return hp_cmd_dump(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "patch"))
+		return hp_cmd_patch(argv[2]);
+	fprintf(stderr, "usage: hp_plugin_check entries FILE [--endbr=all|some|none]\n"
+			"       hp_plugin_check dump|patch FILE\n");
+	return 2;
 }

@@ -1,3 +1,4 @@
+# Clang only (registered for clang alone): LLVM IR shows the pinning.
 # Names stay as the source wrote them (llvm.compiler.used at pipeline start).
 . "$(dirname "$0")/lib.sh"
 

@@ -1,9 +1,13 @@
-/* Every kind of function the padding must cover. */
+/* Functions of every shape the entry layout has to survive. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-static int st(int x) { return x * 7 + 1; }
-int ext(int x) { return st(x) + 2; }
+int ext_calls;
+
+__attribute__((noinline)) static int st(int x) { return x * 5 + 1; }
+int ext(int x) { ext_calls++; return st(x) - 1; }
+void just_ret(void) {}
 
 int var(int n, ...)
 {
@@ -11,35 +15,62 @@ int var(int n, ...)
 	int s = 0;
 
 	va_start(ap, n);
-	for (int i = 0; i < n; i++)
+	while (n-- > 0)
 		s += va_arg(ap, int);
 	va_end(ap);
 	return s;
 }
 
-void just_ret(void) {}
-
-int loop(int n)
+/* A loop that starts at the top: its back edge must not reach the entry. */
+__attribute__((noinline)) int loop(unsigned n)
 {
-	int s = 0;
-
-	while (n--)
-		s += n;
-	return s;
+	do
+		n = n & 1 ? 3 * n + 1 : n / 2;
+	while (n > 1);
+	return (int)n;
 }
 
-int rec(int n) { return n <= 1 ? 1 : n * rec(n - 1); }
+/* Tail recursion becomes a loop to the top of the body. */
+__attribute__((noinline)) int rec(int n, int acc) { return n ? rec(n - 1, acc + n) : acc; }
+
+static int by_ptr(int x) { return x ^ 0x55; }
+int (*volatile fptr)(int) = by_ptr;
+
+/* GCC splits the unlikely branch into split_fn.cold. */
+int split_fn(int x)
+{
+	if (__builtin_expect(x == 123456, 0)) {
+		for (int i = 0; i < x; i++)
+			ext_calls += i * 7 + (ext_calls >> 3);
+		abort();
+	}
+	return x + 2;
+}
 
 __attribute__((naked)) void naked_fn(void) { __asm__("ret"); }
 
-int (*fp)(int) = ext;
+int table(int k)
+{
+	switch (k) {
+	case 0: return 11;
+	case 1: return 23;
+	case 2: return 37;
+	case 3: return 41;
+	case 4: return 59;
+	case 5: return 67;
+	default: return -1;
+	}
+}
 
 #ifndef NO_MAIN
-int main(int argc, char **argv)
+int main(void)
 {
+	int ok = ext(2) == 10 && var(3, 1, 2, 3) == 6 && loop(27) == 1 && rec(10, 0) == 55 &&
+		 fptr(0x55) == 0 && split_fn(1) == 3 && table(3) == 41 && table(9) == -1;
+
 	just_ret();
 	naked_fn();
-	printf("%d\n", ext(argc) + var(2, 1, 2) + loop(argc) + fp(1) + rec(argc));
-	return 0;
+	puts(ok ? "ok" : "WRONG");
+	return ok ? 0 : 1;
 }
 #endif

@@ -1,17 +1,17 @@
-/* Inline graph: one helper in two callers; nested a <- b <- c. */
-static int helper(int x) { return x * 3 + 1; }
-int caller1(int x) { return helper(x) + 1; }
-int caller2(int x) { return helper(x) - 1; }
+/* Inline graph: one helper inlined into two callers, a nested chain
+ * (top <- mid <- leaf), and a one-liner the early inliner takes. */
+int g;
 
-static int c(int x) { return x ^ 0x55; }
-static int b(int x) { return c(x) + 2; }
-int a(int x) { return b(x) * 2; }
+static inline int helper(int x) { return x * 3 + g; }
+int use_a(int x) { return helper(x) + 1; }
+int use_b(int x) { return helper(x) * 2; }
 
-/* inlined at one call site only: the other stays a call (needs -std=gnu2x) */
-static int twice(int x) { return 2 * x; }
-int partial(int x)
-{
-	int r = twice(x);
-	[[clang::noinline]] r += twice(x + 1);
-	return r;
-}
+static inline int leaf(int x) { return x ^ g; }
+static inline int mid(int x) { return leaf(x) + leaf(x + 1); }
+int top(int x) { return mid(x) * mid(x - 1); }
+
+static int tiny(void) { return 42; }
+int early(void) { return tiny() + g; }
+
+__attribute__((noinline)) int kept(int x) { return x + g * 7; }
+int calls_kept(int x) { return kept(x) + kept(x * 2); }

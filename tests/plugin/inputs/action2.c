@@ -1,7 +1,8 @@
-/* The "compiler removed the ACTION2 case" trap. Plain clang -O2 propagates
- * the only argument act() ever receives (IPSCCP) and deletes case ACTION2;
- * a patch that only changes a caller to pass ACTION2 would then reach a
- * body without it. With names pinned act() keeps both cases. */
+/* The ACTION2 trap: plain clang -O2 (IPSCCP) and plain gcc -O2 (ipa-cp)
+ * propagate the only argument act() ever gets and delete case ACTION2, so
+ * a patch changing only a caller to pass ACTION2 would reach a body without
+ * it. With the plugin act() keeps both cases, and v1 -> v2 changes handle()
+ * only. */
 #define ACTION1 1
 #define ACTION2 2
 

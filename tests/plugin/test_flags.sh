@@ -1,3 +1,5 @@
+# GCC only (registered for gcc alone): the effect of the -fno-ipa-* flags
+# the GCC plugin sets, read from GCC's assembler output.
 # What breaks function-level replacement is off: -fipa-ra, ICF,
 # pure/const discovery, IPA-SRA; unused statics are kept.
 . "$(dirname "$0")/lib.sh"
@@ -5,13 +7,13 @@ src="$HP_INPUTS/flags.c"
 
 fn() { awk -v f="$2" '$0 ~ "^"f":" { on = 1 } on { print } on && /cfi_endproc/ { exit }' "$1"; }
 
-"$HP_GCC" -O2 -S "$src" -o plain.s
+"$HP_CC" -O2 -S "$src" -o plain.s
 hpcc -O2 -S "$src" -o hp.s
 
 # ipa-ra: t lives across the call in a callee-saved register (or the
 # stack), not in a register only the old leaf() happened to leave alone
 fn hp.s caller | grep -Eq 'push|\(%rsp\)' || fail "caller relies on leaf's clobbers (ipa-ra on?)"
-fn plain.s caller | grep -Eq 'push|\(%rsp\)' && echo "note: plain gcc also saves across leaf()"
+fn plain.s caller | grep -Eq 'push|\(%rsp\)' && echo "note: plain $HP_COMPILER also saves across leaf()"
 
 # ICF: twin2 keeps its own body
 fn hp.s twin2 | grep -q 'jmp[[:space:]]*twin1' && fail "twin2 folded into twin1"

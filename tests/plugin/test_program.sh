@@ -4,11 +4,11 @@
 src="$HP_INPUTS/prog.c"
 
 for opt in -O0 -O1 -O2 -O3 -Os; do
-	"$HP_GCC" $opt "$src" -o plain
+	"$HP_CC" $opt "$src" -o plain
 	hpcc $opt "$src" -o hp
 	[ "$(./plain)" = "$(./hp)" ] || fail "output differs at $opt"
 done
-"$HP_GCC" -O2 "$src" -o plain
+"$HP_CC" -O2 "$src" -o plain
 hpcc -O2 "$src" -o hp
 best() {
 	b=
