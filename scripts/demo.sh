@@ -11,12 +11,19 @@ build=${HP_BUILD_DIR:-$root/build/demo}
 work=$build/demo-work
 load_seconds=${HP_DEMO_LOAD_SECONDS:-12}
 
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+	sed -n '2,7s/^# \{0,1\}//p' "$0"
+	exit 0
+fi
+patch_dir=${1:-$(ls -d "$root"/samples/patches/01-* | head -n 1)}
+[[ -f $patch_dir/fix.diff && -f $patch_dir/probe ]] ||
+	{ echo "demo: '$patch_dir' is not a sample fix (needs fix.diff and probe)" >&2; exit 2; }
+
 if [[ -t 1 ]]; then
 	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 else
 	say() { printf '\n== %s\n' "$*"; }
 fi
-missing() { printf '   not built yet: %s\n' "$*"; }
 
 # shellcheck source=scripts/lib/hpkv.sh
 . "$root/scripts/lib/hpkv.sh"
@@ -29,42 +36,11 @@ cc=$(sed -n 's/^HP_CLANG:FILEPATH=//p' "$build/CMakeCache.txt")
 plugin=$build/lib/hotpatch/hotpatch-llvm.so
 runtime=$build/lib/libhotpatch.so
 cli=$build/bin/hotpatch
-mkpatch=$(find "$build" -name mkpatch -type f -perm -u+x | head -n 1)
-hpkv_plain=$(find "$build/samples" -name hpkv -type f -perm -u+x | head -n 1)
-hpload=$(find "$build/samples" -name hpload -type f -perm -u+x | head -n 1)
+mkpatch=$build/bin/mkpatch
+hpload=$build/samples/hpload
 
-have_all=1
-for part in "$plugin:compiler plugin (hotpatch-llvm.so)" "$runtime:runtime (libhotpatch.so)" \
-	    "$cli:hotpatch CLI" "$mkpatch:mkpatch"; do
-	[[ -n ${part%%:*} && -e ${part%%:*} ]] || { missing "${part#*:}"; have_all=0; }
-done
-[[ -n $hpload && -n $hpkv_plain ]] || { echo "demo: the sample engine did not build" >&2; exit 1; }
-
-patch_dir=${1:-$(ls -d "$root"/samples/patches/01-* 2>/dev/null | head -n 1 || true)}
-[[ -n $patch_dir && -f $patch_dir/fix.diff ]] || { missing "sample patches (samples/patches/NN-*/fix.diff)"; have_all=0; }
-
-engine_pid=
-load_pid=
-cleanup() {
-	[[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null || true
-	[[ -n $engine_pid ]] && kill "$engine_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-
+trap hpkv_test_cleanup EXIT
 rm -rf "$work" && mkdir -p "$work"
-
-if ((!have_all)); then
-	say "running the sample engine under load (the patching steps are not built yet)"
-	runtime= hpkv_start "$hpkv_plain"
-	echo "   hpkv pid $engine_pid on 127.0.0.1:$port"
-	"$hpload" --port "$port" --connections 4 --seconds 5
-	hpkv_stop
-	echo
-	echo "The live-patch steps above marked 'not built yet' are still missing; nothing was patched."
-	exit 0
-fi
 
 send=$(hpkv_probe_field "$patch_dir" send)
 before=$(hpkv_probe_field "$patch_dir" before)

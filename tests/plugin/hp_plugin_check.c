@@ -193,6 +193,18 @@ static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
 	return bad;
 }
 
+/* Opens path and finds its metadata; on failure nothing stays open. */
+static int hp_elf_open_metadata(struct hp_elf *f, const char *path, struct hp_md_iter *it)
+{
+	if (hp_elf_open(f, path))
+		return -1;
+	if (hp_elf_metadata(f, path, it)) {
+		hp_elf_close(f);
+		return -1;
+	}
+	return 0;
+}
+
 enum hp_endbr_want { HP_ENDBR_ANY, HP_ENDBR_ALL, HP_ENDBR_SOME, HP_ENDBR_NONE };
 
 static int hp_cmd_entries(const char *path, enum hp_endbr_want want)
@@ -203,12 +215,8 @@ static int hp_cmd_entries(const char *path, enum hp_endbr_want want)
 	struct hp_elf f;
 	int r;
 
-	if (hp_elf_open(&f, path))
+	if (hp_elf_open_metadata(&f, path, &it))
 		return 2;
-	if (hp_elf_metadata(&f, path, &it)) {
-		hp_elf_close(&f);
-		return 2;
-	}
 	while ((r = hp_md_next(&it, &rec)) > 0) {
 		for (uint32_t i = 0; i < rec.hdr.func_count; i++) {
 			struct hp_md_func_disk fn;
@@ -298,12 +306,8 @@ static int hp_cmd_dump(const char *path)
 	struct hp_elf f;
 	int r;
 
-	if (hp_elf_open(&f, path))
+	if (hp_elf_open_metadata(&f, path, &it))
 		return 2;
-	if (hp_elf_metadata(&f, path, &it)) {
-		hp_elf_close(&f);
-		return 2;
-	}
 	while ((r = hp_md_next(&it, &rec)) > 0)
 		hp_dump_record(&rec);
 	hp_elf_close(&f);
@@ -469,12 +473,8 @@ static int hp_cmd_patch(const char *path)
 	GElf_Ehdr eh;
 	int r, linked;
 
-	if (hp_elf_open(&f, path))
+	if (hp_elf_open_metadata(&f, path, &it))
 		return 2;
-	if (hp_elf_metadata(&f, path, &it)) {
-		hp_elf_close(&f);
-		return 2;
-	}
 	linked = gelf_getehdr(f.elf, &eh) && eh.e_type != ET_REL;
 	while ((r = hp_md_next(&it, &rec)) > 0) {
 		if (!(rec.hdr.flags & HP_MD_TU_PATCH_MODE)) {
