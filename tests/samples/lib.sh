@@ -42,19 +42,20 @@ start_server() {
 	fail "hpkv printed no port within 5 s"
 }
 
-# stop_server: SIGTERM, expect exit 0 within 5 s and the summary line.
+# stop_server [SIG]: send SIG (default TERM), expect exit 0 within 5 s and
+# the summary line.
 stop_server() {
-	kill -TERM "$server_pid"
+	local sig=${1:-TERM} rc=0
+	kill -"$sig" "$server_pid"
 	for _ in $(seq 100); do
 		kill -0 "$server_pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -0 "$server_pid" 2>/dev/null && fail "hpkv still running 5 s after SIGTERM"
-	local rc=0
+	kill -0 "$server_pid" 2>/dev/null && fail "hpkv still running 5 s after SIG$sig"
 	wait "$server_pid" || rc=$?
 	server_pid=
-	[[ $rc == 0 ]] || fail "hpkv exited with status $rc after SIGTERM"
-	grep -q '^hpkv: stopped: ' "$work/server.err" || fail "no shutdown summary on stderr"
+	[[ $rc == 0 ]] || fail "hpkv exited with status $rc after SIG$sig"
+	grep -q '^hpkv: stopped: ' "$work/server.err" || fail "no shutdown summary after SIG$sig"
 }
 
 # send hpload-args...: hpload against the running server.

@@ -17,19 +17,9 @@ stop_with() { # SIGNAL
 	"$HPLOAD" --port "$port" --connections 2 --seconds 20 >"$work/load.out" 2>&1 &
 	load_pid=$!
 	sleep 0.5
-	kill -"$1" "$server_pid"
-	for _ in $(seq 100); do
-		kill -0 "$server_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$server_pid" 2>/dev/null && fail "hpkv ignores SIG$1 under load"
-	local rc=0
-	wait "$server_pid" || rc=$?
-	server_pid=
-	[[ $rc == 0 ]] || fail "hpkv exited with $rc after SIG$1"
-	grep -q '^hpkv: stopped: ' "$work/server.err" || fail "no summary after SIG$1"
+	stop_server "$1"
 	# The load client sees its connections drop: an error, exit 1, promptly.
-	rc=0
+	local rc=0
 	timeout 10 tail --pid="$load_pid" -f /dev/null || fail "hpload still running after the server stopped"
 	wait "$load_pid" || rc=$?
 	load_pid=
