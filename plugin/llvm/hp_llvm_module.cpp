@@ -76,6 +76,38 @@ static bool readEnvironment(LLVMContext &Ctx, ModuleState &S)
 	return true;
 }
 
+// Link-time optimisation inlines and optimises again across translation
+// units after this plugin has hashed and recorded every function, so the
+// metadata would describe code that is not the code in the binary. Clang
+// marks an LTO pre-link module (-flto, -flto=thin) with these module flags
+// before its pipeline runs.
+static bool refuseLTO(Module &M)
+{
+	if (!M.getModuleFlag("EnableSplitLTOUnit") && !M.getModuleFlag("ThinLTO"))
+		return true;
+	reportError(M.getContext(), "link-time optimisation (-flto) is not supported: the "
+				    "metadata would miss what the link-time optimiser "
+				    "changes; build with -fno-lto");
+	return false;
+}
+
+// Callers may depend on a callee by name and signature only. LLVM's
+// interprocedural passes (IPSCCP's return-value folding, FunctionAttrs'
+// readnone/noreturn/willreturn/nocapture/returned/noalias inference,
+// DeadArgElim's "unused argument" at call sites, the Attributor) all ask
+// GlobalValue::hasExactDefinition() before using a body's facts; a
+// definition carrying the nobuiltin attribute is "may be derefined" and so
+// not exact. The inliner asks isInterposable() instead, so inlining, which
+// the metadata records, stays on. What nobuiltin itself does on a
+// definition: calls to a function of that name are never treated as the
+// C library's builtin of the same name (a program defining its own strlen)
+// — right for a function the patch may replace. docs/plugin.md lists what
+// else was checked.
+static void makeInexactForIPO(Function &F)
+{
+	F.addFnAttr(Attribute::NoBuiltin);
+}
+
 // Keep every name as the source wrote it: a global in llvm.compiler.used
 // counts as address-taken, so the optimiser neither changes a function's
 // signature or calling convention (dead-argument elimination, fastcc) nor
@@ -84,13 +116,14 @@ void startModule(Module &M, ModuleState &S)
 {
 	std::vector<GlobalValue *> Pin;
 
-	if (!readEnvironment(M.getContext(), S)) {
+	if (!readEnvironment(M.getContext(), S) || !refuseLTO(M)) {
 		S.Failed = true;
 		return;
 	}
 	for (Function &F : M) {
 		if (!isEmittedFunction(F))
 			continue;
+		makeInexactForIPO(F);
 		Pin.push_back(&F);
 		std::set<const Function *> Funcs;
 		std::set<const GlobalVariable *> Vars;
