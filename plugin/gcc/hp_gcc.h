@@ -60,6 +60,14 @@ struct hp_gcc_func *hp_gcc_new_func(tree decl);
 /* hp_gcc_body.cc: the GIMPLE pass (hash, inline graph, references). */
 opt_pass *hp_gcc_make_body_pass(gcc::context *ctxt);
 
+/* Functions that inline assembly calls or jumps to by name (hp_asm_scan.h):
+ * noted from every asm statement and the top-level asm, then recorded as
+ * not patchable. where: "f()" or "a top-level asm statement". */
+void hp_gcc_note_asm_branches(const char *text, const char *where);
+void hp_gcc_note_toplevel_asm(void *gcc_data, void *user_data);
+/* Why the function of this name is not patchable because of it, or NULL. */
+const char *hp_gcc_asm_caller_reason(const char *name);
+
 /* hp_gcc_inline.cc: what was inlined before the body pass can see it. */
 void hp_gcc_watch_inlining(void);
 void hp_gcc_collect_blocks(struct hp_gcc_names *out, tree fndecl, tree block);

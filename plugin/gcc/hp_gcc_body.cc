@@ -13,6 +13,7 @@
  */
 #include "hp_gcc.h"
 
+#include "hp_asm_scan.h"
 #include "hp_hash.h"
 #include "hp_metadata_format.h"
 
@@ -261,6 +262,60 @@ static void hp_gcc_hash_tree(struct hp_gcc_walk *w, tree t)
 		hp_gcc_hash_tree(w, TREE_OPERAND(t, i));
 }
 
+/* (name, reason) pairs; the strings are interned, nothing here points to
+ * garbage-collected trees. */
+static struct {
+	const char **name, **reason;
+	size_t n, cap;
+} hp_gcc_asm_callees;
+
+static void hp_gcc_note_asm_target(const char *name, size_t len, void *ctx)
+{
+	char *copy = xstrndup(name, len);
+	char *why;
+
+	if (hp_gcc_asm_caller_reason(copy)) {
+		free(copy);
+		return;
+	}
+	if (hp_gcc_asm_callees.n == hp_gcc_asm_callees.cap) {
+		hp_gcc_asm_callees.cap = hp_gcc_asm_callees.cap * 2 + 8;
+		hp_gcc_asm_callees.name =
+			XRESIZEVEC(const char *, hp_gcc_asm_callees.name, hp_gcc_asm_callees.cap);
+		hp_gcc_asm_callees.reason =
+			XRESIZEVEC(const char *, hp_gcc_asm_callees.reason, hp_gcc_asm_callees.cap);
+	}
+	why = concat("called by name from inline assembly in ", (const char *)ctx,
+		     ", which relies on its register use", NULL);
+	hp_gcc_asm_callees.name[hp_gcc_asm_callees.n] = hp_gcc_intern(copy);
+	hp_gcc_asm_callees.reason[hp_gcc_asm_callees.n] = hp_gcc_intern(why);
+	hp_gcc_asm_callees.n++;
+	free(copy);
+	free(why);
+}
+
+void hp_gcc_note_asm_branches(const char *text, const char *where)
+{
+	hp_asm_branch_targets(text, hp_gcc_note_asm_target, (void *)where);
+}
+
+/* PLUGIN_ALL_IPA_PASSES_START: the top-level asm statements are still in the
+ * symbol table (they are written out, and dropped, before the functions). */
+void hp_gcc_note_toplevel_asm(void *gcc_data, void *user_data)
+{
+	for (asm_node *a = symtab->first_asm_symbol(); a; a = a->next)
+		hp_gcc_note_asm_branches(TREE_STRING_POINTER(a->asm_str),
+					 "a top-level asm statement");
+}
+
+const char *hp_gcc_asm_caller_reason(const char *name)
+{
+	for (size_t i = 0; i < hp_gcc_asm_callees.n; i++)
+		if (!strcmp(hp_gcc_asm_callees.name[i], name))
+			return hp_gcc_asm_callees.reason[i];
+	return NULL;
+}
+
 static void hp_gcc_hash_stmt(struct hp_gcc_walk *w, gimple *stmt)
 {
 	unsigned i, n = gimple_num_ops(stmt);
@@ -282,6 +337,11 @@ static void hp_gcc_hash_stmt(struct hp_gcc_walk *w, gimple *stmt)
 
 		hp_hash_str(&w->h, gimple_asm_string(a));
 		hp_hash_u64(&w->h, gimple_asm_volatile_p(a));
+		if (w->f) {
+			char *where = concat(w->f->name, "()", NULL);
+			hp_gcc_note_asm_branches(gimple_asm_string(a), hp_gcc_intern(where));
+			free(where);
+		}
 		break;
 	}
 	default:

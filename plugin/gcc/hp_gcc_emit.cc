@@ -158,6 +158,10 @@ static void hp_gcc_add_func_descs(vec<struct hp_md_func_desc> *out)
 
 		if (!TREE_ASM_WRITTEN(f->decl))
 			continue;
+		if (!f->reason && hp_gcc_asm_caller_reason(f->name)) {
+			f->reason = hp_gcc_asm_caller_reason(f->name);
+			f->flags &= ~HP_MD_FUNC_PATCHABLE;
+		}
 		if (!(f->flags & HP_MD_FUNC_PATCHABLE) && !f->reason)
 			f->reason = "no entry layout";
 		memset(&d, 0, sizeof(d));

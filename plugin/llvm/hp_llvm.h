@@ -36,6 +36,9 @@ struct ModuleState {
 	llvm::StringMap<std::vector<std::string>> StartRefs;
 	// (caller, callee) pairs the inliner reported
 	std::set<std::pair<std::string, std::string>> Inlined;
+	// functions that inline assembly calls or jumps to by name, and
+	// where that assembly is (a function's name, or "a top-level asm statement")
+	std::map<std::string, std::string> AsmCallers;
 	bool PatchMode = false;
 	bool Failed = false; // an error was reported: emit nothing more
 	std::string SpecPath;

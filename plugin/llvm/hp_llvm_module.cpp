@@ -2,11 +2,14 @@
 // metadata). See hp_llvm.h.
 #include "hp_llvm.h"
 
+#include "hp_asm_scan.h"
 #include "hp_cmdline.h"
 #include "hp_md_writer.h"
 #include "hp_metadata_format.h"
 
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/Instructions.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/IR/Mangler.h"
 #include "llvm/Support/Alignment.h"
@@ -108,6 +111,32 @@ static void makeInexactForIPO(Function &F)
 	F.addFnAttr(Attribute::NoBuiltin);
 }
 
+// Functions that inline assembly calls by name (hp_asm_scan.h): that
+// assembly depends on their bodies' register use, which no attribute
+// can hide from it.
+static void findAsmCallers(const Module &M, ModuleState &S)
+{
+	struct Found {
+		ModuleState &S;
+		std::string Where;
+	};
+	auto Record = [](const char *Name, size_t Len, void *Ctx) {
+		Found &F = *static_cast<Found *>(Ctx);
+		F.S.AsmCallers.emplace(std::string(Name, Len), F.Where);
+	};
+	Found Top{S, "a top-level asm statement"};
+	hp_asm_branch_targets(M.getModuleInlineAsm().c_str(), Record, &Top);
+	for (const Function &F : M) {
+		Found In{S, F.getName().str() + "()"};
+		for (const BasicBlock &BB : F)
+			for (const Instruction &I : BB)
+				if (auto *CB = dyn_cast<CallBase>(&I))
+					if (auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand()))
+						hp_asm_branch_targets(IA->getAsmString().c_str(),
+								      Record, &In);
+	}
+}
+
 // Keep every name as the source wrote it: a global in llvm.compiler.used
 // counts as address-taken, so the optimiser neither changes a function's
 // signature or calling convention (dead-argument elimination, fastcc) nor
@@ -120,6 +149,7 @@ void startModule(Module &M, ModuleState &S)
 		S.Failed = true;
 		return;
 	}
+	findAsmCallers(M, S);
 	for (Function &F : M) {
 		if (!isEmittedFunction(F))
 			continue;
@@ -212,8 +242,14 @@ struct VarRecord {
 // they form one quadword: the prefix starts 16-aligned, the entry is at
 // 8 mod 16) and one 2-byte NOP at the entry (after endbr64 when
 // -fcf-protection=branch). Returns the reason when it cannot.
-static const char *makePatchable(Function &F)
+static const char *makePatchable(Function &F, const ModuleState &S, std::string &Why)
 {
+	auto Asm = S.AsmCallers.find(F.getName().str());
+	if (Asm != S.AsmCallers.end()) {
+		Why = "called by name from inline assembly in " + Asm->second +
+		      ", which relies on its register use";
+		return Why.c_str();
+	}
 	if (F.hasFnAttribute(Attribute::Naked))
 		return "naked";
 	if (F.hasFnAttribute("patchable-function-entry") ||
@@ -258,7 +294,8 @@ static void describeFunction(Function &F, const ModuleState &S, bool Endbr, Func
 		R.Flags |= HP_MD_FUNC_CLONE;
 		R.Origin = Origin.str();
 	}
-	if (const char *Reason = makePatchable(F)) {
+	std::string Why;
+	if (const char *Reason = makePatchable(F, S, Why)) {
 		R.Reason = Reason;
 		return;
 	}
