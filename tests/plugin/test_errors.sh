@@ -51,6 +51,24 @@ if is gcc; then
 	gcc_error "-fpatchable-function-entry" hotpatch-gcc -fpatchable-function-entry=4,2
 fi
 
+# Link-time optimisation would change code after the metadata was written:
+# one clear line naming LTO, no object, for every form of -flto.
+lto_error() { # lto_error OPTION...
+	rm -f f.o
+	if hpcc -O2 "$@" -c f.c -o f.o 2>err; then fail "$* compiled"; fi
+	expect_error "$*" "$HP_PLUGIN_NAME: .*-flto.*not supported\|$HP_PLUGIN_NAME: .*link-time optimisation"
+	[ "$(grep -c "$HP_PLUGIN_NAME" err)" -le 2 ] || { cat err; fail "$*: more than one message"; }
+}
+lto_error -flto
+if is clang; then
+	lto_error -flto=thin
+	lto_error -flto=full
+	command -v ld.lld-19 >/dev/null && lto_error -flto=thin -fuse-ld=lld
+fi
+# -fno-lto after -flto is an ordinary build
+rm -f f.o
+hpcc -O2 -flto -fno-lto -c f.c -o f.o || fail "-flto -fno-lto did not compile"
+
 # and good input still compiles
 hpcc -O2 -c f.c -o f.o || fail "plain compile"
 [ -s f.o ] || fail "plain compile wrote no object"
