@@ -3,14 +3,26 @@
 
 HP_CFLAGS=(-O2 -g -fpatchable-function-entry=10,8 -falign-functions=16 -Wl,--build-id)
 pids=()
+tmpdirs=()
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*"; }
 
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	rm -rf "${tmpdirs[@]}"
 }
 trap cleanup EXIT
+
+# other_user_dir: sets $other_dir to a fresh directory under /tmp that every
+# user can enter, for whatever a test hands to another user. The build tree
+# is no place for it: a clone inside a 0700 directory (mktemp -d) is out of
+# their reach however its own modes are set. Removed on exit.
+other_user_dir() {
+	other_dir=$(mktemp -d /tmp/hp-runtime.XXXXXX) || fail "cannot create a directory in /tmp"
+	tmpdirs+=("$other_dir")
+	chmod 755 "$other_dir"
+}
 
 # build_target NAME [extra cflags...]: the engine, linked with libhotpatch.
 build_target() {

@@ -4,8 +4,12 @@
 set -euo pipefail
 work=$1
 source "$(dirname "$0")/lib.sh"
-rm -rf "$work" && mkdir -p "$work/run" && cd "$work"
-export HOTPATCH_RUNDIR=$work/run
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+# The sockets live outside the build tree, where the another-user cases at
+# the end can reach them.
+other_user_dir
+export HOTPATCH_RUNDIR=$other_dir/run
+mkdir "$HOTPATCH_RUNDIR"
 H=$HP_CLI
 
 build_target target
@@ -88,17 +92,31 @@ for args in "" "bogus 1" "apply" "apply abc x" "list 1 2" "--nope list 1"; do
 done
 "$H" --help | grep -q "usage:" || fail "--help"
 
-# Another user. The 0700 directory already stops them; then, with the
-# directory and socket opened up, SO_PEERCRED must stop them too.
+# Another user. They run a copy of the CLI with a copy of the package from
+# $other_dir, since the build tree may be out of their reach. The 0700
+# hotpatch-0 directory stops them first; then, with it and the socket opened
+# up, SO_PEERCRED must stop them too.
 if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
-	as_nobody=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
-	chmod 755 "$work" "$work/run"
-	expect_fail "peer of another user (directory)" "permission denied" \
-		"${as_nobody[@]}" "$H" list "$pid"
-	chmod 755 "$work/run/hotpatch-0"; chmod 666 "$work/run/hotpatch-0/$pid.sock"
+	run=$HOTPATCH_RUNDIR
+	sock=$run/hotpatch-0/$pid.sock
+	install -m 755 "$H" "$other_dir/hotpatch"
+	install -m 644 good.hpk "$other_dir/good.hpk"
+	chmod 755 "$run"
+	# env execs the CLI once setpriv's kept capabilities are gone, so the
+	# checks below see exactly what user nobody can reach.
+	as_nobody=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups
+		env -C "$other_dir")
+	"${as_nobody[@]}" ./hotpatch --version >/dev/null ||
+		fail "user nobody cannot run $other_dir/hotpatch"
+	"${as_nobody[@]}" test -x "$run" || fail "user nobody cannot enter $run"
+	"${as_nobody[@]}" test -r good.hpk || fail "user nobody cannot read $other_dir/good.hpk"
+	expect_fail "peer of another user (directory)" \
+		"permission denied connecting to process $pid " \
+		"${as_nobody[@]}" ./hotpatch list "$pid"
+	chmod 755 "$run/hotpatch-0"; chmod 666 "$sock"
 	expect_fail "peer of another user (credentials)" "peer uid [0-9]+ is neither root nor the owner" \
-		"${as_nobody[@]}" "$H" apply "$pid" good.hpk
-	chmod 700 "$work/run/hotpatch-0"; chmod 600 "$work/run/hotpatch-0/$pid.sock"
+		"${as_nobody[@]}" ./hotpatch apply "$pid" good.hpk
+	chmod 700 "$run/hotpatch-0"; chmod 600 "$sock"
 	unchanged
 else
 	echo "SKIP: peer of another user (needs root, setpriv and user nobody)"
