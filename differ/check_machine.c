@@ -1,5 +1,21 @@
-/* The second opinion in the pipeline (see check.h): every function present
- * in both builds is compared by machine code (machcode.c). */
+/* The machine-code comparison in the pipeline (see check.h).
+ *
+ * For a function the plugin describes, the post-optimisation hash is the
+ * authority: it covers everything the code generator reads from the IR
+ * (instructions, attributes, private constants by content), so the same
+ * hash under the same compile command gives the same machine code, and
+ * what the hash names by name (globals, callees) is checked elsewhere
+ * (variables by size and initial value, signatures by DWARF). Its machine
+ * code is compared only when an input outside the IR changed: the
+ * compiler, the plugin or a compile option (-mcmodel=large, -mllvm ...).
+ * Comparing it always, with the byte heuristic, included every function
+ * with an inlined strlen-like helper whose "" literal ran into a moved
+ * jump table.
+ *
+ * A function without metadata (assembly, a vendored library built
+ * plainly) is compared exactly when both builds kept their relocations
+ * (-Wl,--emit-relocs); without them the heuristic cannot tell a moved
+ * address from a change, and a difference is refused as such. */
 #include "check.h"
 
 #include <errno.h>
@@ -60,14 +76,59 @@ static int code_differs(const struct mp_elf *oe, uint64_t oa, uint64_t os, const
 	return !ok ? -ENOMEM : !same;
 }
 
-/* (a) A function the plugin describes whose hash kept still but whose code
- * changed joins S: never miss a change the hash did not see. */
+static bool str_eq(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Arguments that name files, not code generation: the output and
+ * dependency files (-o X, -MF X, -Wp,-MD,X), the plugin's own path (its
+ * version is compared instead) and every non-option (sources, and the
+ * values of split options like -I DIR, which only reach the IR). */
+static bool is_path_arg(const char *a)
+{
+	static const char *const prefixes[] = {
+		"-o",	"-MF",	    "-MT",	 "-MQ",	      "-MD",
+		"-MMD", "-Wp,-MD,", "-Wp,-MMD,", "-fplugin=", "-fpass-plugin="};
+	if (a[0] != '-')
+		return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(a, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static const char *next_option(const struct mp_tu *t, uint32_t *k)
+{
+	while (*k < t->argc && is_path_arg(t->argv[*k]))
+		(*k)++;
+	return *k < t->argc ? t->argv[(*k)++] : NULL;
+}
+
+/* An input of the machine code that the hash does not cover changed. */
+static bool codegen_inputs_changed(const struct mp_tu *o, const struct mp_tu *n)
+{
+	if (!str_eq(o->compiler_version, n->compiler_version) ||
+	    !str_eq(o->plugin_version, n->plugin_version) || o->flags != n->flags)
+		return true;
+	uint32_t ko = 0, kn = 0;
+	for (;;) {
+		const char *ao = next_option(o, &ko), *an = next_option(n, &kn);
+		if (!ao || !an)
+			return ao != an;
+		if (strcmp(ao, an))
+			return true;
+	}
+}
+
+/* (a) A function the plugin describes whose hash kept still joins S when
+ * its compile command changed and its code did too. */
 static int check_described(struct mp_program *old, struct mp_program *new, struct mp_findings *fi)
 {
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i], *o = f->twin;
 		if (f->status != MP_SAME || !o || !f->address || !o->address || !f->size ||
-		    !o->size)
+		    !o->size || !codegen_inputs_changed(o->tu, f->tu))
 			continue;
 		int d = code_differs(&old->elf, o->address, o->size, &new->elf, f->address,
 				     f->size);
@@ -79,7 +140,7 @@ static int check_described(struct mp_program *old, struct mp_program *new, struc
 		f->why |= MP_WHY_MACHINE;
 		int err = mp_warn(fi,
 				  "machine code of %s (%s) changed although its IR hash did "
-				  "not: included",
+				  "not (its compile command or compiler changed): included",
 				  f->name, f->tu->source);
 		if (err)
 			return err;
@@ -111,6 +172,11 @@ static int check_undescribed(const struct mp_program *old, const struct mp_progr
 	uint64_t *ndesc = described(new, &nn), *odesc = described(old, &no);
 	int err = ndesc && odesc ? 0 : -ENOMEM;
 	uint64_t last = 0;
+	bool exact = mp_mc_exact(&old->elf) && mp_mc_exact(&new->elf);
+	const char *lacking = !mp_mc_exact(&old->elf) && !mp_mc_exact(&new->elf)
+				      ? "OLD and NEW were"
+			      : !mp_mc_exact(&old->elf) ? "OLD was"
+							: "NEW was";
 	for (size_t i = 0; !err && i < new->elf.nsyms; i++) {
 		const struct mp_sym *s = &new->elf.syms[i];
 		if (s->type != STT_FUNC || !s->size || s->value == last ||
@@ -122,12 +188,19 @@ static int check_undescribed(const struct mp_program *old, const struct mp_progr
 		int d = code_differs(&old->elf, o->value, o->size, &new->elf, s->value, s->size);
 		if (d < 0)
 			err = d;
-		else if (d) {
+		else if (d && exact) {
 			last = s->value;
 			err = mp_refuse(fi,
 					"'%s' changed but was not built with the hotpatch plugin "
 					"(not patchable)",
 					s->name);
+		} else if (d) {
+			last = s->value;
+			err = mp_refuse(fi,
+					"'%s' was not built with the hotpatch plugin and cannot be "
+					"compared exactly: %s linked without -Wl,--emit-relocs, so "
+					"a moved address looks like a change",
+					s->name, lacking);
 		}
 	}
 	free(ndesc);
@@ -137,6 +210,13 @@ static int check_undescribed(const struct mp_program *old, const struct mp_progr
 
 int mp_check_machine_code(struct mp_program *old, struct mp_program *new, struct mp_findings *fi)
 {
-	int err = check_described(old, new, fi);
+	int err = 0;
+	if (mp_mc_exact(&old->elf) && mp_mc_exact(&new->elf)) {
+		err = mp_mc_index(&old->elf);
+		if (!err)
+			err = mp_mc_index(&new->elf);
+	}
+	if (!err)
+		err = check_described(old, new, fi);
 	return err ? err : check_undescribed(old, new, fi);
 }

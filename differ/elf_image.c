@@ -32,8 +32,10 @@ static int read_symtab(struct mp_elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct mp_
 		return elf_fail(d, e->path, "unreadable .symtab");
 	size_t n = data->d_size / sizeof(Elf64_Sym);
 	e->syms = calloc(n ? n : 1, sizeof(*e->syms));
-	if (!e->syms)
+	e->rsyms = calloc(n ? n : 1, sizeof(*e->rsyms));
+	if (!e->syms || !e->rsyms)
 		return -ENOMEM;
+	e->nrsyms = n;
 	const char *file = "";
 	for (size_t i = 1; i < n; i++) {
 		GElf_Sym s;
@@ -47,6 +49,12 @@ static int read_symtab(struct mp_elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct mp_
 			file = name;
 			continue;
 		}
+		e->rsyms[i] = (struct mp_sym){
+			name,	       GELF_ST_BIND(s.st_info) == STB_LOCAL ? file : "",
+			s.st_value,    s.st_size,
+			(uint8_t)type, GELF_ST_BIND(s.st_info),
+			s.st_shndx,
+		};
 		if (type != STT_FUNC && type != STT_OBJECT && type != STT_TLS)
 			continue;
 		struct mp_sym *m = &e->syms[e->nsyms++];
@@ -146,6 +154,73 @@ static int read_all_got_relocs(struct mp_elf *e)
 	return 0;
 }
 
+static int cmp_reloc(const void *a, const void *b)
+{
+	const struct mp_reloc *x = a, *y = b;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* True for a relocation section ld kept with --emit-relocs: not loaded
+ * (.rela.dyn and .rela.plt are), applying to an allocated section, with
+ * symbols from .symtab. */
+static bool is_kept_rela(struct mp_elf *e, const GElf_Shdr *sh, bool *for_code)
+{
+	if (sh->sh_type != SHT_RELA || sh->sh_flags & SHF_ALLOC || !sh->sh_info ||
+	    sh->sh_entsize != sizeof(Elf64_Rela))
+		return false;
+	GElf_Shdr to, sym;
+	Elf_Scn *tscn = elf_getscn(e->elf, sh->sh_info), *sscn = elf_getscn(e->elf, sh->sh_link);
+	if (!tscn || !sscn || !gelf_getshdr(tscn, &to) || !gelf_getshdr(sscn, &sym))
+		return false;
+	*for_code = to.sh_flags & SHF_EXECINSTR;
+	return to.sh_flags & SHF_ALLOC && sym.sh_type == SHT_SYMTAB;
+}
+
+/* A damaged section is skipped (the comparison then has fewer relocations
+ * and sees differing bytes as changes: conservative). */
+static int read_kept_relocs(struct mp_elf *e, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data)
+		return 0;
+	size_t n = data->d_size / sizeof(Elf64_Rela);
+	struct mp_reloc *r = realloc(e->relocs, (e->nrelocs + n + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	e->relocs = r;
+	for (size_t i = 0; i < n && i <= INT32_MAX; i++) {
+		GElf_Rela ra;
+		if (!gelf_getrela(data, (int)i, &ra))
+			break;
+		size_t sym = GELF_R_SYM(ra.r_info);
+		if (sym >= e->nrsyms)
+			continue;
+		r[e->nrelocs++] = (struct mp_reloc){
+			ra.r_offset, ra.r_addend, (uint32_t)GELF_R_TYPE(ra.r_info), (uint32_t)sym};
+	}
+	return 0;
+}
+
+static int read_all_kept_relocs(struct mp_elf *e)
+{
+	Elf_Scn *scn = NULL;
+	if (!e->rsyms)
+		return 0;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		bool code = false;
+		if (!gelf_getshdr(scn, &sh) || !is_kept_rela(e, &sh, &code))
+			continue;
+		int err = read_kept_relocs(e, scn);
+		if (err)
+			return err;
+		e->has_relocs |= code;
+	}
+	if (e->nrelocs)
+		qsort(e->relocs, e->nrelocs, sizeof(*e->relocs), cmp_reloc);
+	return 0;
+}
+
 static int read_sections(struct mp_elf *e, struct mp_diag *d)
 {
 	Elf *elf = e->elf;
@@ -194,7 +269,8 @@ static int read_sections(struct mp_elf *e, struct mp_diag *d)
 			s->data = data->d_buf;
 		}
 	}
-	return read_all_got_relocs(e);
+	int err = read_all_got_relocs(e);
+	return err ? err : read_all_kept_relocs(e);
 }
 
 int mp_elf_open(struct mp_elf *e, const char *path, struct mp_diag *d)
@@ -238,6 +314,9 @@ void mp_elf_close(struct mp_elf *e)
 	free(e->syms);
 	free(e->secs);
 	free(e->got);
+	free(e->rsyms);
+	free(e->relocs);
+	free(e->bounds);
 	free(e->path);
 	memset(e, 0, sizeof(*e));
 	e->fd = -1;
@@ -298,6 +377,34 @@ const struct mp_got_reloc *mp_elf_got_reloc(const struct mp_elf *e, uint64_t vad
 	if (!e->ngot)
 		return NULL;
 	return bsearch(&key, e->got, e->ngot, sizeof(*e->got), cmp_got);
+}
+
+const struct mp_reloc *mp_elf_relocs_in(const struct mp_elf *e, uint64_t vaddr, uint64_t size,
+					size_t *n)
+{
+	size_t lo = 0, hi = e->nrelocs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e->relocs[mid].at < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < e->nrelocs && e->relocs[end].at - vaddr < size)
+		end++;
+	*n = end - lo;
+	return *n ? &e->relocs[lo] : NULL;
+}
+
+const struct mp_elf_section *mp_elf_section_of(const struct mp_elf *e, uint64_t vaddr)
+{
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct mp_elf_section *s = &e->secs[i];
+		if (s->size && vaddr >= s->addr && vaddr - s->addr < s->size)
+			return s;
+	}
+	return NULL;
 }
 
 bool mp_elf_in_section(const struct mp_elf *e, uint64_t vaddr, const char *name)

@@ -36,6 +36,18 @@ struct mp_got_reloc {
 	int64_t addend;
 };
 
+/* A relocation the static linker kept in the binary (linked with
+ * -Wl,--emit-relocs: .rela.text, .rela.rodata, ...): the field at `at`
+ * holds `rsyms[sym]` + addend, resolved for this link. It is the exact
+ * record of what a relocated field refers to, e.g. "strlen@GLIBC_2.2.5 - 4"
+ * or ".rodata + 0x2d" (a string literal that ld merged). */
+struct mp_reloc {
+	uint64_t at; /* link-time address of the field */
+	int64_t addend;
+	uint32_t type; /* R_X86_64_* */
+	uint32_t sym;  /* index into mp_elf.rsyms (the .symtab index) */
+};
+
 struct mp_elf {
 	char *path;
 	int fd;
@@ -52,6 +64,18 @@ struct mp_elf {
 	bool has_debug_info;
 	struct mp_got_reloc *got; /* sorted by slot */
 	size_t ngot;
+	/* Every .symtab entry by index (sections, NOTYPE labels included), for
+	 * the symbols of relocations. */
+	struct mp_sym *rsyms;
+	size_t nrsyms;
+	/* The kept relocations of allocated sections, sorted by field address;
+	 * has_relocs when the code's own (.rela.text) are among them. */
+	struct mp_reloc *relocs;
+	size_t nrelocs;
+	bool has_relocs;
+	/* Filled by mp_mc_index(): sorted addresses where a datum may start. */
+	uint64_t *bounds;
+	size_t nbounds;
 };
 
 /* Opens and validates path (x86-64, little-endian, 64-bit ELF). */
@@ -73,6 +97,14 @@ const struct mp_sym *mp_elf_sym_containing(const struct mp_elf *e, uint64_t vadd
 
 /* The dynamic relocation of the GOT slot at vaddr, or NULL. */
 const struct mp_got_reloc *mp_elf_got_reloc(const struct mp_elf *e, uint64_t vaddr);
+
+/* The kept relocations whose field starts in [vaddr, vaddr + size), in
+ * address order: *n of them from the returned pointer (NULL when none). */
+const struct mp_reloc *mp_elf_relocs_in(const struct mp_elf *e, uint64_t vaddr, uint64_t size,
+					size_t *n);
+
+/* The allocated section holding vaddr, or NULL. */
+const struct mp_elf_section *mp_elf_section_of(const struct mp_elf *e, uint64_t vaddr);
 
 /* True when vaddr lies in an allocated section called name. */
 bool mp_elf_in_section(const struct mp_elf *e, uint64_t vaddr, const char *name);

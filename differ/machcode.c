@@ -1,11 +1,12 @@
-/* Machine-code comparison with addresses normalised (see machcode.h).
+/* The heuristic machine-code comparison, for builds linked without
+ * relocations (see machcode.h; machcode_relocs.c is the exact one).
  *
  * Two builds of an unchanged function differ only where they name another
  * place: a call's rel32, a RIP-relative displacement, an absolute address
  * in a non-PIE. Each differing byte must lie in such a field whose target
  * is "the same place" in both builds; anything else is a change. An operand
  * followed by an immediate (movl $-1, x(%rip)) is relative to the end of
- * the immediate: its size is read from the opcode (rip_imm_size).
+ * the immediate: its size is read from the opcode (mp_mc_rip_imm_size).
  *
  * A GOT slot or a PLT entry is the same place when it stands for the same
  * thing (the symbol of its dynamic relocation, or the symbol at the address
@@ -85,8 +86,6 @@ static bool is_plt(const struct mp_elf *e, uint64_t a)
 	       mp_elf_in_section(e, a, ".plt.got");
 }
 
-static uint64_t load_le(const uint8_t *b, unsigned width);
-
 /* What the GOT slot at slot stands for (p->tag, iname, ifile, ioff); false
  * when unknown (no usable relocation): then it is compared by position. */
 static bool slot_meaning(const struct mp_elf *e, uint64_t slot, struct place *p)
@@ -121,7 +120,7 @@ static bool slot_meaning(const struct mp_elf *e, uint64_t slot, struct place *p)
 		if (e->type != ET_EXEC || !b)
 			return false;
 		p->tag = 'l';
-		to = load_le(b, 8);
+		to = mp_mc_load_le(b, 8);
 	}
 	const struct mp_sym *s = mp_elf_sym_containing(e, to);
 	if (!s || s->type == STT_TLS)
@@ -151,7 +150,7 @@ static bool plt_meaning(const struct mp_elf *e, const struct mp_elf_section *sec
 		at++;
 	if (avail < at + 6 || b[at] != 0xff || b[at + 1] != 0x25)
 		return false;
-	uint64_t slot = a + at + 6 + (uint64_t)(int64_t)(int32_t)load_le(b + at + 2, 4);
+	uint64_t slot = a + at + 6 + (uint64_t)(int64_t)(int32_t)mp_mc_load_le(b + at + 2, 4);
 	return is_got(e, slot) && slot_meaning(e, slot, p);
 }
 
@@ -197,7 +196,7 @@ static bool locate(const struct mp_elf *e, uint64_t a, struct place *p)
 	return true;
 }
 
-static bool same_name(const char *a, const char *b, bool *ok)
+bool mp_mc_same_name(const char *a, const char *b, bool *ok)
 {
 	if (!strcmp(a, b))
 		return true;
@@ -220,7 +219,8 @@ static bool same_place(const struct place *o, const struct place *n, bool *ok);
  * following table) that land on the same named place in both builds. */
 static bool table_entry(const struct place *o, const struct place *n, size_t k, bool *ok)
 {
-	int64_t eo = (int32_t)load_le(o->data + k, 4), en = (int32_t)load_le(n->data + k, 4);
+	int64_t eo = (int32_t)mp_mc_load_le(o->data + k, 4),
+		en = (int32_t)mp_mc_load_le(n->data + k, 4);
 	for (size_t base = k + 4; base >= 4; base -= 4) {
 		struct place to, tn;
 		if (locate(o->elf_, o->addr + base - 4 + (uint64_t)eo, &to) && to.sym &&
@@ -255,11 +255,11 @@ static bool same_place(const struct place *o, const struct place *n, bool *ok)
 {
 	if (o->ind || n->ind)
 		return o->ind == n->ind && o->tag == n->tag && o->ioff == n->ioff &&
-		       !strcmp(o->ifile, n->ifile) && same_name(o->iname, n->iname, ok);
+		       !strcmp(o->ifile, n->ifile) && mp_mc_same_name(o->iname, n->iname, ok);
 	if (o->sym || n->sym)
 		return o->sym && n->sym && o->off == n->off &&
 		       !strcmp(o->sym->file, n->sym->file) &&
-		       same_name(o->sym->name, n->sym->name, ok);
+		       mp_mc_same_name(o->sym->name, n->sym->name, ok);
 	if (!o->sec->name || !n->sec->name || strcmp(o->sec->name, n->sec->name))
 		return false;
 	if (o->data && n->data)
@@ -267,7 +267,7 @@ static bool same_place(const struct place *o, const struct place *n, bool *ok)
 	return o->off == n->off;
 }
 
-static uint64_t load_le(const uint8_t *b, unsigned width)
+uint64_t mp_mc_load_le(const uint8_t *b, unsigned width)
 {
 	uint64_t v = 0;
 	for (unsigned k = width; k-- > 0;)
@@ -292,7 +292,7 @@ static bool opsize16(const uint8_t *b, size_t op)
  * instruction's end), read from the opcode before the ModRM; else 0. Not a
  * decoder: bytes that only look like this give a wrong target, which can
  * only make the comparison see a change. */
-static unsigned rip_imm_size(const uint8_t *b, size_t s)
+unsigned mp_mc_rip_imm_size(const uint8_t *b, size_t s)
 {
 	if (s < 2 || (b[s - 1] & 0xc7) != 0x05)
 		return 0;
@@ -346,12 +346,12 @@ static uint64_t target(const struct mp_mc_func *f, enum field kind, size_t s)
 {
 	switch (kind) {
 	case REL32:
-		return f->addr + s + 4 + rip_imm_size(f->bytes, s) +
-		       (uint64_t)(int64_t)(int32_t)load_le(f->bytes + s, 4);
+		return f->addr + s + 4 + mp_mc_rip_imm_size(f->bytes, s) +
+		       (uint64_t)(int64_t)(int32_t)mp_mc_load_le(f->bytes + s, 4);
 	case ABS32:
-		return load_le(f->bytes + s, 4);
+		return mp_mc_load_le(f->bytes + s, 4);
 	default:
-		return load_le(f->bytes + s, 8);
+		return mp_mc_load_le(f->bytes + s, 8);
 	}
 }
 
@@ -383,6 +383,8 @@ bool mp_mc_same(const struct mp_mc_func *o, const struct mp_mc_func *n, bool *ok
 	*ok = true;
 	if (o->size != n->size)
 		return false;
+	if (mp_mc_exact(o->elf) && mp_mc_exact(n->elf))
+		return mp_mc_same_relocs(o, n, ok);
 	if (!memcmp(o->bytes, n->bytes, n->size))
 		return true;
 	size_t floor = 0;

@@ -9,7 +9,7 @@ record in the format of plugin/metadata/hp_metadata_format.h:
   //@      [calls=a,b] [vars=a,b] [origin=NAME] [entry=N] [addr=0]
   //@ var NAME size=N [init=N] [flags=external,tls,const,static_local]
   //@      [owner=FN] [source_name=NAME]
-  //@ tu [source=PATH] [cc=COMPILER] [flags=patch_mode,pic]
+  //@ tu [source=PATH] [cc=COMPILER] [opts="-mno-red-zone ..."] [flags=patch_mode,pic]
 
 Function flags default to "patchable"; "nopatch" removes it.
 usage: md_emit.py SOURCE [RECORDED-SOURCE-PATH]
@@ -88,7 +88,8 @@ def main():
     # Recorded as compiled where the case's sources live, so mkpatch can
     # really re-run the command (the compiler is cc=, default clang-19).
     cwd = os.path.dirname(os.path.abspath(src))
-    argv = [tu.get("cc", "clang-19"), "-O2", "-c", source, "-o", obj]
+    argv = [tu.get("cc", "clang-19"), "-O2"] + tu.get("opts", "").split() + \
+        ["-c", source, "-o", obj]
     s(source); s(cwd)
     argv_off = len(strtab)
     for a in argv:  # consecutive, even if repeated

@@ -13,14 +13,17 @@
 # line (cc ... -o prog a.c b.c), as some Makefiles do. A .c file without
 # "//@" directives stands for a TU built without the plugin, and *.s files
 # (assembly) are linked in as they are. A file "reject" in CASEDIR holds an
-# extended regex the output must not match. Without MKPATCH ARGS
-# the call is "--dry-run --explain".
+# extended regex the output must not match. Both builds are linked with
+# -Wl,--emit-relocs, as hotpatch_enable() links them, unless CASEDIR holds
+# a file "plain_link". Without MKPATCH ARGS the call is "--dry-run --explain".
 set -euo pipefail
 mkpatch=$1 case=$2 want=$3 pattern=$4
 shift 4
 here=$(cd "$(dirname "$0")" && pwd)
 cc=${HP_CLANG:-clang-19}
 work=$(mktemp -d)
+ldflags=(-Wl,--emit-relocs)
+[[ -e $case/plain_link ]] && ldflags=()
 trap 'rm -rf "$work"' EXIT
 
 build() { # side
@@ -30,7 +33,7 @@ build() { # side
 		local srcs=()
 		for src in "$case/$side"/*.c; do srcs+=("$(basename "$src")"); done
 		(cd "$case/$side" && "$cc" -O2 -g -fpass-plugin="$HP_PLUGIN" -fplugin="$HP_PLUGIN" \
-			-o "$work/$side/prog" "${srcs[@]}")
+			"${ldflags[@]}" -o "$work/$side/prog" "${srcs[@]}")
 		return
 	fi
 	for src in "$case/$side"/*.c; do
@@ -51,7 +54,7 @@ build() { # side
 	for src in "$case/$side"/*.s; do # hand-written assembly: no metadata
 		[[ -e $src ]] && objs+=("$src")
 	done
-	"$cc" "${objs[@]}" -o "$work/$side/prog"
+	"$cc" "${ldflags[@]}" "${objs[@]}" -o "$work/$side/prog"
 }
 build old
 build new
