@@ -23,6 +23,8 @@ cmake -S "$source/tests/install/consumer" -B "$work/consumer" -DCMAKE_C_COMPILER
 cmake --build "$work/consumer" >/dev/null || fail "building a consumer project failed"
 readelf -S "$work/consumer/consumer" | grep -q ' \.hotpatch ' ||
 	fail "hotpatch_enable() did not build with the plugin (no .hotpatch section)"
+readelf -S "$work/consumer/consumer" | grep -q ' \.rela\.text ' ||
+	fail "hotpatch_enable() did not link with --emit-relocs (no .rela.text)"
 out=$("$work/consumer/consumer") || fail "the consumer program failed"
 [[ $out == "answer 42, libhotpatch "* ]] || fail "unexpected output '$out'"
 
