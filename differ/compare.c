@@ -31,12 +31,16 @@ void mp_compare(struct mp_program *old, struct mp_program *new)
 {
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i];
-		if (!f->address)
+		if (!f->address) {
 			f->status = MP_SAME; /* discarded by the linker: not in NEW */
-		else if (!f->twin)
+		} else if (!f->twin) {
 			f->status = MP_NEW;
-		else
-			f->status = f->hash == f->twin->hash ? MP_SAME : MP_CHANGED;
+		} else if (f->hash != f->twin->hash) {
+			f->status = MP_CHANGED;
+		} else {
+			f->status = MP_SAME;
+			f->lines_only = f->line_hash != f->twin->line_hash;
+		}
 	}
 	for (uint32_t i = 0; i < old->nfuncs; i++) {
 		struct mp_func *f = &old->funcs[i];
@@ -54,5 +58,17 @@ void mp_compare(struct mp_program *old, struct mp_program *new)
 				   is_const_data(old, v->twin);
 		if (v->twin)
 			v->twin->const_changed = v->const_changed;
+	}
+}
+
+void mp_compare_include_lines(struct mp_program *new)
+{
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		struct mp_func *f = &new->funcs[i];
+		if (f->lines_only && f->status == MP_SAME) {
+			f->status = MP_CHANGED;
+			f->twin->status = MP_CHANGED;
+			f->why |= MP_WHY_LINES;
+		}
 	}
 }

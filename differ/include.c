@@ -104,9 +104,9 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 	add_const_users(old, new);
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i];
-		if (f->why & (MP_WHY_CONST | MP_WHY_MACHINE)) {
-			/* joins S with its reason set by add_const_users or
-			 * mp_check_machine_code */
+		if (f->why & (MP_WHY_CONST | MP_WHY_MACHINE | MP_WHY_LINES)) {
+			/* joins S with its reason set by add_const_users,
+			 * mp_check_machine_code or mp_compare */
 		} else if (f->status == MP_CHANGED) {
 			f->why |= MP_WHY_SOURCE;
 			f->cause = changed_inlinee(new, f);
@@ -147,6 +147,7 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 		st->new_funcs += f->status == MP_NEW;
 		st->in_p += f->in_p;
 		st->replaced += f->in_p && f->twin;
+		st->lines_only += f->lines_only && !f->in_p;
 	}
 	for (uint32_t i = 0; i < old->nfuncs; i++)
 		st->gone += old->funcs[i].status == MP_GONE && old->funcs[i].address;

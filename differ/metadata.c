@@ -72,6 +72,7 @@ static int parse_func(const struct record *r, struct mp_tu *tu, const struct hp_
 	memset(f, 0, sizeof(*f));
 	f->address = fd->address;
 	f->hash = fd->hash;
+	f->line_hash = fd->line_hash;
 	f->flags = fd->flags;
 	f->entry_offset = fd->entry_offset;
 	f->tu = tu;

@@ -26,6 +26,7 @@ enum {
 	MP_WHY_CLONE = 1u << 3,	  /* compiler clone of origin */
 	MP_WHY_CONST = 1u << 4,	  /* it uses a changed read-only variable (cause_var) */
 	MP_WHY_MACHINE = 1u << 5, /* same IR hash, different machine code */
+	MP_WHY_LINES = 1u << 6,	  /* only the line numbers it passes changed */
 };
 
 struct mp_tu {
@@ -43,6 +44,10 @@ struct mp_func {
 	const char *norm; /* name with clone numbers dropped (correlation key) */
 	uint64_t address, hash, size;
 	uint32_t flags, entry_offset;
+	uint32_t line_hash; /* hp_md_func_disk.line_hash */
+	/* Same body hash; only the __LINE__ values it passes to calls differ
+	 * (a line inserted above an assert). Not in S unless asked for. */
+	bool lines_only;
 	const char **inlined, **calls, **vars;
 	uint32_t ninlined, ncalls, nvars;
 	struct mp_tu *tu;

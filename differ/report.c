@@ -17,6 +17,8 @@ void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 		ADD("source changed");
 	else if (f->why & MP_WHY_MACHINE)
 		ADD("machine code changed");
+	else if (f->why & MP_WHY_LINES)
+		ADD("line numbers only (--line-changes)");
 	else if (f->why & MP_WHY_CONST && f->cause_var)
 		ADD("uses changed constant %s",
 		    *f->cause_var->source_name ? f->cause_var->source_name : f->cause_var->name);
@@ -37,6 +39,12 @@ void mp_report_explain(FILE *out, const struct mp_program *new)
 		mp_func_reason(f, why, sizeof(why));
 		fprintf(out, "%s (%s): %s\n", f->name, f->tu->source, why);
 	}
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		const struct mp_func *f = &new->funcs[i];
+		if (f->lines_only && !f->in_p)
+			fprintf(out, "%s (%s): line numbers only, not replaced\n", f->name,
+				f->tu->source);
+	}
 }
 
 void mp_report_summary(FILE *out, const struct mp_diff_stats *st, const struct mp_findings *fi)
@@ -45,6 +53,11 @@ void mp_report_summary(FILE *out, const struct mp_diff_stats *st, const struct m
 		fprintf(out, "mkpatch: warning: %s\n", fi->warnings[i]);
 	fprintf(out, "mkpatch: %u function(s) to replace, %u new; %u unchanged\n", st->replaced,
 		st->in_p - st->replaced, st->same);
+	if (st->lines_only)
+		fprintf(out,
+			"mkpatch: %u function(s) differ only in the line numbers they pass to "
+			"calls (__LINE__); not replaced (--line-changes replaces them)\n",
+			st->lines_only);
 }
 
 static void json_str(FILE *out, const char *s)
@@ -131,5 +144,16 @@ void mp_report_json(FILE *out, const struct mp_program *old, const struct mp_pro
 			first = false;
 		}
 	}
-	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
+	fputs(first ? "],\n" : "\n  ],\n", out);
+	fputs("  \"line_numbers_only\": [", out);
+	first = true;
+	for (uint32_t i = 0; i < new->nfuncs; i++) {
+		const struct mp_func *f = &new->funcs[i];
+		if (f->lines_only && !f->in_p) {
+			fputs(first ? "" : ", ", out);
+			json_str(out, f->name);
+			first = false;
+		}
+	}
+	fputs("]\n}\n", out);
 }

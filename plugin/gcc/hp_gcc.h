@@ -31,7 +31,8 @@ struct hp_gcc_func {
 	tree decl;
 	const char *name; /* symbol name, as in the object's symtab */
 	uint64_t hash;
-	uint32_t flags; /* HP_MD_FUNC_* */
+	uint32_t line_hash; /* hp_md_func_disk.line_hash */
+	uint32_t flags;	    /* HP_MD_FUNC_* */
 	uint32_t entry_offset;
 	const char *origin;    /* clone origin or NULL */
 	const char *reason;    /* why not patchable, or NULL */

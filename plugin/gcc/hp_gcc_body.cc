@@ -25,6 +25,8 @@ struct hp_gcc_walk {
 	unsigned next_local;
 	int *bb_seq;	       /* bb->index -> layout position */
 	struct hp_gcc_func *f; /* references go here; NULL for inits */
+	struct hp_hash lines;  /* line numbers passed with __FILE__ */
+	unsigned line_count;
 };
 
 static void hp_gcc_hash_tree(struct hp_gcc_walk *w, tree t);
@@ -316,6 +318,47 @@ const char *hp_gcc_asm_caller_reason(const char *name)
 	return NULL;
 }
 
+/* Does this call pass the file name of its own location as a string
+ * (__FILE__)? */
+static bool hp_gcc_passes_file_name(gimple *stmt, const char *file)
+{
+	for (unsigned j = 0; j < gimple_call_num_args(stmt); j++) {
+		tree a = gimple_call_arg(stmt, j);
+
+		if (TREE_CODE(a) != ADDR_EXPR)
+			continue;
+		a = TREE_OPERAND(a, 0);
+		if (TREE_CODE(a) == ARRAY_REF)
+			a = TREE_OPERAND(a, 0);
+		if (TREE_CODE(a) == STRING_CST && !strcmp(TREE_STRING_POINTER(a), file))
+			return true;
+	}
+	return false;
+}
+
+/* __FILE__ and __LINE__ passed together (assert, a log macro): the line
+ * is left out of the body hash and goes into the line hash, as in the
+ * Clang plugin (hp_llvm_hash.cpp says why and what makes it safe).
+ * Operand i of a call is argument i - 3. */
+static bool hp_gcc_line_argument(struct hp_gcc_walk *w, gimple *stmt, unsigned i)
+{
+	location_t loc = gimple_location(stmt);
+	tree op = gimple_op(stmt, i);
+
+	if (!w->f || gimple_code(stmt) != GIMPLE_CALL || i < 3 || !op ||
+	    TREE_CODE(op) != INTEGER_CST || loc == UNKNOWN_LOCATION || !LOCATION_FILE(loc) ||
+	    !tree_fits_uhwi_p(op) ||
+	    tree_to_uhwi(op) != (unsigned HOST_WIDE_INT)LOCATION_LINE(loc) || !LOCATION_LINE(loc) ||
+	    !hp_gcc_passes_file_name(stmt, LOCATION_FILE(loc)))
+		return false;
+	if (!w->line_count++)
+		hp_hash_init(&w->lines, 0x4c494e45 /* "LINE" */);
+	hp_hash_u64(&w->lines, tree_to_uhwi(op));
+	hp_hash_u64(&w->h, 0x4c4e /* a line number */);
+	hp_hash_u64(&w->h, TYPE_PRECISION(TREE_TYPE(op)));
+	return true;
+}
+
 static void hp_gcc_hash_stmt(struct hp_gcc_walk *w, gimple *stmt)
 {
 	unsigned i, n = gimple_num_ops(stmt);
@@ -349,7 +392,8 @@ static void hp_gcc_hash_stmt(struct hp_gcc_walk *w, gimple *stmt)
 	}
 	hp_hash_u64(&w->h, n);
 	for (i = 0; i < n; i++)
-		hp_gcc_hash_tree(w, gimple_op(stmt, i));
+		if (!hp_gcc_line_argument(w, stmt, i))
+			hp_gcc_hash_tree(w, gimple_op(stmt, i));
 }
 
 static void hp_gcc_hash_phi(struct hp_gcc_walk *w, gphi *phi)
@@ -417,6 +461,10 @@ static uint64_t hp_gcc_hash_function(function *fun, struct hp_gcc_func *f)
 	FOR_EACH_BB_FN(bb, fun)
 	hp_gcc_hash_bb(&w, bb);
 	XDELETEVEC(w.bb_seq);
+	if (w.line_count) {
+		uint64_t v = hp_hash_final(&w.lines);
+		f->line_hash = (uint32_t)(v ^ (v >> 32)) | 1;
+	}
 	return hp_hash_final(&w.h);
 }
 

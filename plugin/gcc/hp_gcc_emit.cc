@@ -168,6 +168,7 @@ static void hp_gcc_add_func_descs(vec<struct hp_md_func_desc> *out)
 		d.name = f->name;
 		d.asm_name = f->name;
 		d.hash = f->hash;
+		d.line_hash = f->line_hash;
 		d.flags = f->flags;
 		d.entry_offset = f->entry_offset;
 		d.origin = f->origin;

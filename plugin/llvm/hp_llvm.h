@@ -52,8 +52,10 @@ struct ModuleState {
 	}
 };
 
-// Canonical 64-bit hash of a function's body (hp_llvm_hash.cpp).
-uint64_t hashFunction(const llvm::Function &F);
+// Canonical 64-bit hash of a function's body (hp_llvm_hash.cpp), and in
+// *LineHash (if not NULL) the hash of the line numbers it passes to calls,
+// which the body hash leaves out (0: none).
+uint64_t hashFunction(const llvm::Function &F, uint32_t *LineHash = nullptr);
 // Hash of a global's initial value; 0 when zero-filled or absent.
 uint64_t hashInitializer(const llvm::GlobalVariable &GV);
 

@@ -8,6 +8,18 @@
 // constants (string literals ".str.N", "switch.table.f", "__const.f.x") are
 // hashed by content: clang numbers them in file order, so their names
 // shift when unrelated code adds a literal.
+//
+// One more thing is kept out: __FILE__ and __LINE__ passed together to a
+// call (assert's __assert_fail, a log macro): an integer argument equal to
+// the call's own source line, in a call that also passes the call's source
+// file name as a string. A line inserted above would otherwise change
+// every such function below it. Those numbers go into a separate line hash
+// instead, so mkpatch can tell "only line numbers changed" from unchanged
+// and from changed. An argument that equals its line in one build and not
+// in the other hashes differently (marker vs. value), and the file name
+// must be there too, so a real change is not taken for a line number.
+// Needs line information (-g or -gline-tables-only): without it every
+// constant counts as code.
 #include "hp_llvm.h"
 
 #include "hp_hash.h"
@@ -15,6 +27,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
@@ -45,6 +58,7 @@ enum Tag : uint64_t {
 	TagStructSeen,
 	TagAttr,
 	TagBlock,
+	TagLine,
 };
 
 class IRHasher
@@ -58,6 +72,14 @@ class IRHasher
 	uint64_t final() const
 	{
 		return hp_hash_final(&H);
+	}
+	// 0 when the body passes no line number to a call
+	uint32_t lineFinal() const
+	{
+		if (!Lines)
+			return 0;
+		uint64_t V = hp_hash_final(&LineH);
+		return static_cast<uint32_t>(V ^ (V >> 32)) | 1;
 	}
 
 	void u64(uint64_t V)
@@ -82,8 +104,11 @@ class IRHasher
 	void metadata(const Metadata *MD);
 	void callSite(const CallBase &CB);
 	void memoryOp(const Instruction &I);
+	bool lineArgument(const Instruction &I, const Use &U);
 
 	hp_hash H;
+	hp_hash LineH = {};
+	unsigned Lines = 0;
 	DenseMap<const Value *, unsigned> Local;
 	DenseMap<const StructType *, unsigned> Structs;
 	SmallPtrSet<const GlobalVariable *, 8> InProgress;
@@ -342,7 +367,43 @@ void IRHasher::instruction(const Instruction &I)
 		u64(LP->isCleanup());
 	u64(I.getNumOperands());
 	for (const Use &U : I.operands())
-		value(U.get());
+		if (!lineArgument(I, U))
+			value(U.get());
+}
+
+// A call argument equal to the call's source line: hashed as "a line
+// number" here and by value into the line hash.
+static bool passesFileName(const CallBase &CB, StringRef File)
+{
+	for (const Use &A : CB.args()) {
+		auto *GV = dyn_cast<GlobalVariable>(A.get()->stripPointerCasts());
+		if (!GV || !GV->isConstant() || !GV->hasInitializer())
+			continue;
+		auto *Text = dyn_cast<ConstantDataSequential>(GV->getInitializer());
+		if (Text && Text->isCString() && Text->getAsCString() == File)
+			return true;
+	}
+	return false;
+}
+
+bool IRHasher::lineArgument(const Instruction &I, const Use &U)
+{
+	auto *CB = dyn_cast<CallBase>(&I);
+	auto *CI = dyn_cast<ConstantInt>(U.get());
+	const DebugLoc &Loc = I.getDebugLoc();
+
+	if (!CB || !CI || !CB->isArgOperand(&U) || !Loc || !Loc.getLine() ||
+	    CI->getBitWidth() > 64 || CI->getZExtValue() != Loc.getLine())
+		return false;
+	auto *Scope = dyn_cast_or_null<DIScope>(Loc.getScope());
+	if (!Scope || !passesFileName(*CB, Scope->getFilename()))
+		return false;
+	if (!Lines++)
+		hp_hash_init(&LineH, 0x6c696e65); // "line"
+	hp_hash_u64(&LineH, CI->getZExtValue());
+	u64(TagLine);
+	u64(CI->getBitWidth());
+	return true;
 }
 
 static bool isIgnored(const Instruction &I)
@@ -377,11 +438,13 @@ void IRHasher::function(const Function &F)
 
 } // namespace
 
-uint64_t hashFunction(const Function &F)
+uint64_t hashFunction(const Function &F, uint32_t *LineHash)
 {
 	IRHasher H(0x66756e63); // "func"
 
 	H.function(F);
+	if (LineHash)
+		*LineHash = H.lineFinal();
 	return H.final();
 }
 

@@ -229,7 +229,7 @@ struct FuncRecord {
 	std::vector<std::string> Inlined, Calls, Vars;
 	std::vector<const char *> InlinedP, CallsP, VarsP;
 	uint64_t Hash = 0;
-	uint32_t Flags = 0, EntryOffset = 0;
+	uint32_t LineHash = 0, Flags = 0, EntryOffset = 0;
 };
 
 struct VarRecord {
@@ -272,7 +272,7 @@ static void describeFunction(Function &F, const ModuleState &S, bool Endbr, Func
 
 	R.Name = F.getName().str();
 	R.Asm = asmName(F);
-	R.Hash = hashFunction(F);
+	R.Hash = hashFunction(F, &R.LineHash);
 	collectRefs(F, Funcs, Vars);
 	R.Inlined = inlinedInto(F, S, Funcs);
 	for (const Function *G : Funcs)
@@ -358,7 +358,8 @@ static void emitRecord(Module &M, ModuleState &S, std::vector<FuncRecord> &Funcs
 		R.CallsP = cstrs(R.Calls);
 		R.VarsP = cstrs(R.Vars);
 		FD.push_back({R.Name.c_str(), R.Asm.empty() ? nullptr : R.Asm.c_str(), R.Hash,
-			      R.Flags, R.EntryOffset, R.Origin.empty() ? nullptr : R.Origin.c_str(),
+			      R.LineHash, R.Flags, R.EntryOffset,
+			      R.Origin.empty() ? nullptr : R.Origin.c_str(),
 			      R.Reason.empty() ? nullptr : R.Reason.c_str(), R.InlinedP.data(),
 			      R.InlinedP.size(), R.CallsP.data(), R.CallsP.size(), R.VarsP.data(),
 			      R.VarsP.size()});

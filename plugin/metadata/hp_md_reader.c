@@ -135,7 +135,7 @@ int hp_md_func(const struct hp_md_record *rec, uint32_t i, struct hp_md_func_dis
 	out->calls_count = hp_get32(p + 48);
 	out->vars_first = hp_get32(p + 52);
 	out->vars_count = hp_get32(p + 56);
-	out->reserved = hp_get32(p + 60);
+	out->line_hash = hp_get32(p + 60);
 	if (!hp_fits(out->inlined_first, out->inlined_count, 1, rec->hdr.ref_count) ||
 	    !hp_fits(out->calls_first, out->calls_count, 1, rec->hdr.ref_count) ||
 	    !hp_fits(out->vars_first, out->vars_count, 1, rec->hdr.ref_count))

@@ -313,6 +313,7 @@ static void hp_enc_func(struct hp_md_enc *e, unsigned char *p, size_t off,
 	hp_put32(p + 48, (uint32_t)f->calls_count);
 	hp_put32(p + 52, fr[2]);
 	hp_put32(p + 56, (uint32_t)f->vars_count);
+	hp_put32(p + 60, f->line_hash);
 }
 
 static void hp_enc_var(struct hp_md_enc *e, unsigned char *p, size_t off,

@@ -33,7 +33,8 @@ struct hp_md_func_desc {
 	const char *name;     /* symbol name recorded in the metadata */
 	const char *asm_name; /* symbol for ".quad"; NULL writes address 0 */
 	uint64_t hash;
-	uint32_t flags; /* HP_MD_FUNC_* */
+	uint32_t line_hash; /* hp_md_func_disk.line_hash */
+	uint32_t flags;	    /* HP_MD_FUNC_* */
 	uint32_t entry_offset;
 	const char *origin;		  /* clone origin or NULL */
 	const char *not_patchable_reason; /* NULL when patchable */

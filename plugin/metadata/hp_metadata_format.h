@@ -97,7 +97,9 @@ struct hp_md_func_disk {
 	uint32_t calls_count;	       /* address it takes */
 	uint32_t vars_first;	       /* refs[]: global variables (incl. static */
 	uint32_t vars_count;	       /* locals) this body references */
-	uint32_t reserved;
+	uint32_t line_hash;	       /* the line numbers this body passes to calls
+					  (an assert's __LINE__), left out of hash;
+					  0: none (or no line information) */
 };
 HP_MD_STATIC_ASSERT(sizeof(struct hp_md_func_disk) == 64, "hp_md_func_disk layout");
 

@@ -283,6 +283,8 @@ static void hp_dump_record(const struct hp_md_record *rec)
 		hp_print_refs(rec, "inlined", fn.inlined_first, fn.inlined_count);
 		hp_print_refs(rec, "calls", fn.calls_first, fn.calls_count);
 		hp_print_refs(rec, "vars", fn.vars_first, fn.vars_count);
+		if (fn.line_hash)
+			printf(" lines=%08" PRIx32, fn.line_hash);
 		if (fn.not_patchable_reason)
 			printf(" reason=\"%s\"", hp_md_str(rec, fn.not_patchable_reason));
 		printf("\n");
