@@ -8,6 +8,9 @@ packages=(
 	gcc-12-plugin-dev g++
 	libelf-dev libdwarf-dev libcmocka-dev
 	pkg-config cmake make git clang-format-14 patch bc binutils python3
+	# tests/realworld: building memcached and nginx, their clients and load
+	autoconf automake libevent-dev libpcre2-dev zlib1g-dev
+	libmemcached-tools wrk netcat-openbsd curl
 )
 
 missing=()

@@ -1,0 +1,249 @@
+# Shell helpers for tests/realworld: clone memcached or nginx from the
+# bundles in ../shared/realworld, build a corpus row's parent and fix with
+# a compiler plugin in one work tree, run the server on 127.0.0.1 with the
+# runtime under bounded load. Source it; it defines functions only.
+# Callers set: shared (the realworld folder), work (the row's scratch
+# directory), cc, flag (the plugin option), runtime, cli.
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# rw_shared_dir ROOT: prints ROOT/../shared/realworld, or fails saying
+# what is missing (CI puts ../shared beside the clone; never a skip).
+rw_shared_dir() {
+	local dir
+	dir=$(cd "$1/.." && pwd)/shared/realworld
+	[[ -r $dir/corpus.tsv && -r $dir/memcached.bundle && -r $dir/nginx.bundle ]] ||
+		fail "the real-world corpus is missing: expected $dir with corpus.tsv and the bundles (CI puts ../shared beside the clone)"
+	echo "$dir"
+}
+
+# rw_row COMMIT: reads the corpus row whose commit starts with COMMIT
+# into row_program row_commit row_parent row_category row_functions
+# row_subject row_observable.
+rw_row() {
+	local line
+	line=$(awk -F'\t' -v c="$1" 'NR > 1 && index($2, c) == 1' "$shared/corpus.tsv")
+	[[ -n $line && $(wc -l <<<"$line") == 1 ]] || fail "no single corpus row for commit '$1'"
+	IFS=$'\t' read -r row_program row_commit row_parent row_category row_functions \
+		row_subject row_observable _ <<<"$line"
+}
+
+# rw_corpus_commits: every row's commit, in corpus order.
+rw_corpus_commits() {
+	awk -F'\t' 'NR > 1 { print substr($2, 1, 9) }' "$shared/corpus.tsv"
+}
+
+# rw_tree CACHE TREE PROGRAM REV: TREE is a clean checkout of REV. The
+# bundle is cloned once into CACHE (bare) and TREE is cloned from it and
+# kept, as a user keeps one checkout and moves it between commits.
+rw_tree() {
+	local cache=$1 tree=$2 program=$3 rev=$4
+	if [[ ! -d $cache/$program.git ]]; then
+		mkdir -p "$cache"
+		git clone -q --bare "$shared/$program.bundle" "$cache/$program.git.tmp" &&
+			mv "$cache/$program.git.tmp" "$cache/$program.git" ||
+			fail "git clone of $shared/$program.bundle failed"
+	fi
+	if [[ ! -d $tree/.git ]]; then
+		rm -rf "$tree"
+		git clone -q --no-checkout "$cache/$program.git" "$tree" || fail "git clone into $tree failed"
+	fi
+	git -C "$tree" checkout -q -f "$rev" && git -C "$tree" clean -q -f -d -x ||
+		fail "git checkout $rev in $tree failed"
+}
+
+# rw_checkout TREE REV: moves the built tree to REV, keeping the build
+# products, as a user applying a fix would.
+rw_checkout() {
+	git -C "$1" checkout -q "$2" || fail "git checkout $2 in $1 failed"
+}
+
+# rw_build_first PROGRAM TREE LOG: configure and build as the program's
+# README says, with $cc and $flag; the binary path is printed.
+rw_build_first() {
+	local program=$1 tree=$2 log=$3
+	(
+		cd "$tree" || exit 1
+		case $program in
+		memcached)
+			./autogen.sh && ./configure CC="$cc" CFLAGS="-O2 -g $flag" &&
+				nice -n 10 make -j2 memcached
+			;;
+		nginx)
+			rw_nginx_configure && nice -n 10 make -j2
+			;;
+		esac
+	) >"$log" 2>&1 || return 1
+	rw_binary_path "$program" "$tree"
+}
+
+# rw_build_again PROGRAM TREE LOG: after a checkout, make again; nginx
+# needs auto/configure when the fix adds a source file, so a failed make
+# is retried once after it (what its README tells a user).
+rw_build_again() {
+	local program=$1 tree=$2 log=$3
+	(
+		cd "$tree" || exit 1
+		case $program in
+		memcached) nice -n 10 make -j2 memcached ;;
+		nginx) nice -n 10 make -j2 || { rw_nginx_configure && nice -n 10 make -j2; } ;;
+		esac
+	) >"$log" 2>&1 || return 1
+	rw_binary_path "$program" "$tree"
+}
+
+rw_nginx_configure() {
+	auto/configure --with-cc="$cc" --with-cc-opt="-O2 -g $flag" \
+		--with-http_v2_module --with-stream --without-http_gzip_module
+}
+
+rw_binary_path() {
+	case $1 in
+	memcached) echo "$2/memcached" ;;
+	nginx) echo "$2/objs/nginx" ;;
+	esac
+}
+
+# rw_free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+rw_free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# rw_wait_port PORT PID: until PORT accepts a connection (fails if PID
+# dies or 10 s pass).
+rw_wait_port() {
+	local port=$1 pid=$2 _
+	for _ in $(seq 200); do
+		nc -z 127.0.0.1 "$port" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# rw_mc_start BINARY PORT [ARGS...]: memcached with the runtime preloaded,
+# in the foreground of a background job; sets server_pid.
+rw_mc_start() {
+	local binary=$1 port=$2 user=()
+	shift 2
+	((EUID == 0)) && user=(-u root)
+	LD_PRELOAD=$runtime "$binary" "${user[@]}" -p "$port" -U 0 -l 127.0.0.1 "$@" \
+		>>"$work/server.log" 2>&1 &
+	server_pid=$!
+	rw_wait_port "$port" "$server_pid" || { cat "$work/server.log" >&2; fail "memcached did not listen on $port"; }
+}
+
+# rw_mc_load PORT SECONDS OUT: memcslap rounds (sets, then gets, 4
+# threads) until $work/stop-load exists or SECONDS pass, at most 200
+# rounds. memcslap exits 0 whatever happens, so every round's count and
+# its "Fatal error" lines are checked; OUT gets one line per round and a
+# summary "load: R rounds, N requests, F failed". Exits 1 if F > 0.
+rw_mc_load() {
+	local port=$1 seconds=$2 out=$3 deadline rounds=0 total=0 failed=0 test got bad
+	local per=2000 threads=4
+	deadline=$((SECONDS + seconds))
+	: >"$out"
+	while ((rounds < 200 && SECONDS < deadline)) && [[ ! -e $work/stop-load ]]; do
+		test=set
+		((rounds % 2)) && test=get
+		got=$(timeout 30 memcslap -v --servers="127.0.0.1:$port" --concurrency=$threads \
+			--execute-number=$per --test=$test 2>&1) || true
+		bad=$(grep -c 'Fatal error\|Failure' <<<"$got") || true
+		grep -q "Time to $test *$((per * threads)) keys by" <<<"$got" || bad=$((bad > 0 ? bad : per * threads))
+		echo "round $rounds $test: failed $bad" >>"$out"
+		rounds=$((rounds + 1)) total=$((total + per * threads)) failed=$((failed + bad))
+	done
+	echo "load: $rounds rounds, $total requests, $failed failed" >>"$out"
+	((failed == 0 && rounds > 0))
+}
+
+# rw_mc_query PORT REQUEST [WAIT]: one request (\r\n escapes) on a fresh
+# connection; prints the reply, unquoted.
+rw_mc_query() {
+	RAW=1 timeout 20 /usr/bin/python3 "$shared/tools/mcq.py" "$@"
+}
+
+# rw_nginx_prefix DIR PORT_FRONT PORT_BACK PORT_SPLIT HAS_REQUEST_PORT:
+# a copy of nginx-test in DIR with the ports replaced (so rows can run
+# beside other tests), without request_port.conf for trees lacking it.
+rw_nginx_prefix() {
+	local dir=$1 front=$2 back=$3 split=$4 has_port=$5 f
+	rm -rf "$dir" && mkdir -p "$dir/logs" "$dir/tmp"
+	cp -r "$shared/nginx-test/html" "$dir/"
+	chmod -R u+w "$dir"
+	for f in "$shared"/nginx-test/*.conf; do
+		[[ $(basename "$f") == request_port.conf && $has_port != yes ]] && continue
+		sed -e "s/18080/$front/g" -e "s/18081/$back/g" -e "s/18082/$split/g" "$f" >"$dir/$(basename "$f")"
+	done
+}
+
+# rw_nginx_start BINARY DIR FRONT_PORT: the master with the runtime
+# preloaded (its workers inherit it); sets server_pid.
+rw_nginx_start() {
+	local binary=$1 dir=$2 port=$3
+	LD_PRELOAD=$runtime "$binary" -p "$dir/" -c nginx.conf >>"$work/server.log" 2>&1 &
+	server_pid=$!
+	rw_wait_port "$port" "$server_pid" || { cat "$work/server.log" "$dir/logs/error.log" >&2; fail "nginx did not listen on $port"; }
+	rw_nginx_wait_workers 2
+}
+
+# rw_nginx_wait_workers N: until the master has N worker children whose
+# runtime listener is up (each has its own socket).
+rw_nginx_wait_workers() {
+	local want=$1 _ pids n
+	for _ in $(seq 200); do
+		pids=$(rw_server_pids)
+		n=0
+		for p in $pids; do
+			"$cli" status "$p" >/dev/null 2>&1 && n=$((n + 1))
+		done
+		((n >= want + 1)) && return 0
+		sleep 0.05
+	done
+	fail "nginx: $want workers with the runtime listening did not show up"
+}
+
+# rw_server_pids: the server and its child processes (nginx workers,
+# cache manager), server first.
+rw_server_pids() {
+	echo "$server_pid"
+	ps -o pid= --ppid "$server_pid" 2>/dev/null | tr -d ' '
+}
+
+# rw_hotpatch OP [PKG]: apply or revert in every process of the server
+# (the nginx master too, so workers it forks later are patched alike).
+rw_hotpatch() {
+	local op=$1 p
+	for p in $(rw_server_pids); do
+		if [[ $op == apply ]]; then
+			"$cli" apply "$p" "$2" || return 1
+		else
+			"$cli" revert "$p" || return 1
+		fi
+	done
+}
+
+# rw_wrk PORT SECONDS OUT: wrk for SECONDS against /; fails when wrk
+# reports any socket error or non-2xx reply.
+rw_wrk() {
+	local port=$1 seconds=$2 out=$3
+	timeout $((seconds + 20)) wrk -t2 -c8 -d"${seconds}s" "http://127.0.0.1:$port/" >"$out" 2>&1 || return 1
+	! grep -q 'Socket errors\|Non-2xx' "$out" && grep -q 'requests in' "$out"
+}
+
+# rw_stop: SIGTERM the server and wait for it.
+rw_stop() {
+	[[ -n ${server_pid:-} ]] || return 0
+	local pid=$server_pid _
+	server_pid=
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}

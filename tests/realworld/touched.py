@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Which functions of a patch the fix's diff really touches.
+
+usage: touched.py TREE PARENT COMMIT < explain.txt
+
+Reads mkpatch --explain lines ("name (file): reason") and, for each
+function, compares its definition's text at PARENT and at COMMIT in the
+git tree TREE. A function is touched when its text differs or it exists
+only at COMMIT; the rest are spurious (in P, but the diff leaves their
+text alone). GCC's clone suffixes (.cold, .part.N, .constprop.N, .isra.N)
+map to the origin's definition.
+
+A definition is found the way both memcached and nginx write C: a line
+starting at column 0 that names the function before its "(", then the
+first "{" before any ";" (not a prototype), then the body up to the next
+"}" at column 0; a return type alone on the line before is included. A
+name defined by a macro or otherwise not found is "unknown" and is not
+counted as spurious.
+
+Prints one line per function ("touched|spurious|unknown name reason") and
+last "summary P=N touched=T spurious=S inlined=I unknown=U", where
+inlined counts the spurious functions that mkpatch lists as inlining a
+touched one (needed for a correct patch, but not touched by the diff).
+"""
+import re
+import subprocess
+import sys
+
+CLONE = re.compile(r"\.(cold|part\.\d+|constprop\.\d+|isra\.\d+|lto_priv\.\d+)(\.\d+)?$")
+
+
+def git(tree, *args):
+    return subprocess.run(["git", "-C", tree, *args], capture_output=True, text=True).stdout
+
+
+def origin(name):
+    while True:
+        stripped = CLONE.sub("", name)
+        if stripped == name:
+            return name
+        name = stripped
+
+
+def definitions(tree, rev, name):
+    """Concatenated text of every definition of NAME at REV."""
+    files = git(tree, "grep", "-l", "-E", r"^[A-Za-z_].*\b" + name + r"\s*\(", rev, "--", "*.c", "*.h")
+    head = re.compile(r"^[A-Za-z_](.*[^A-Za-z0-9_])?" + re.escape(name) + r"\s*\(")
+    out = []
+    for spec in sorted(files.split()):
+        lines = git(tree, "show", spec).split("\n")
+        i = 0
+        while i < len(lines):
+            if not head.match(lines[i]):
+                i += 1
+                continue
+            j = i
+            while j < len(lines) and "{" not in lines[j] and not lines[j].rstrip().endswith(";"):
+                j += 1
+            if j >= len(lines) or "{" not in lines[j]:
+                i = j + 1
+                continue
+            k = j
+            if not (lines[j].rstrip().endswith("}") and lines[j].count("{") == lines[j].count("}")):
+                k = j + 1
+                while k < len(lines) and not lines[k].startswith("}"):
+                    k += 1
+            prev = lines[i - 1] if i > 0 else ""
+            typed = prev and not prev[0].isspace() and prev[0] != "#"
+            start = i - 1 if typed and not prev.rstrip().endswith((";", "}", "*/", ")")) else i
+            out.append("\n".join(lines[start : k + 1]))
+            i = k + 1
+    return "\n".join(out) if out else None
+
+
+def main():
+    tree, parent, commit = sys.argv[1:4]
+    rows = []
+    for line in sys.stdin:
+        m = re.match(r"^(\S+) \(([^)]*)\): (.*)$", line.rstrip("\n"))
+        if m:
+            rows.append((m.group(1), m.group(3)))
+    status = {}
+    for name, _ in rows:
+        base = origin(name)
+        if base in status:
+            continue
+        old = definitions(tree, parent, base)
+        new = definitions(tree, commit, base)
+        if new is None and old is None:
+            status[base] = "unknown"
+        else:
+            status[base] = "touched" if old != new else "spurious"
+    touched = {n for n, s in status.items() if s == "touched"}
+    counts = {"touched": 0, "spurious": 0, "unknown": 0}
+    inlined = 0
+    for name, reason in rows:
+        s = status[origin(name)]
+        counts[s] += 1
+        m = re.match(r"inlines (\S+)\(\)", reason)
+        if s == "spurious" and m and origin(m.group(1)) in touched:
+            inlined += 1
+        print(f"{s} {name} {reason}")
+    print(
+        f"summary P={len(rows)} touched={counts['touched']} spurious={counts['spurious']} "
+        f"inlined={inlined} unknown={counts['unknown']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
