@@ -147,13 +147,22 @@ static bool is_got_relative(uint32_t type)
 	       type == R_X86_64_GOTPCREL64;
 }
 
-/* A section symbol, or a local label without a type (clang keeps .L.str.N
- * for strings in mergeable sections; hand-written assembly keeps its
- * labels): what it means is the address, not the name. */
+/* A compiler's private label: clang keeps .L.str.N (as a sized local
+ * object) for a literal in a mergeable section, numbered in file order, and
+ * ld merges equal literals of several files under all their labels: one ""
+ * can be .L.str of a.c in OLD and .L.str.2 of a.c in NEW. */
+static bool is_private_label(const struct mp_sym *s)
+{
+	return s->bind == STB_LOCAL && s->name && !strncmp(s->name, ".L", 2);
+}
+
+/* A section symbol, a private label, or a local label without a type
+ * (hand-written assembly keeps its labels): what it means is the address,
+ * not the name. */
 static bool is_anonymous(const struct mp_sym *s)
 {
 	return s->type == STT_SECTION || (s->type == STT_NOTYPE && s->bind == STB_LOCAL) ||
-	       !s->name || !*s->name;
+	       !s->name || !*s->name || is_private_label(s);
 }
 
 static bool defined(const struct mp_sym *s)
@@ -198,13 +207,17 @@ static bool same_object(struct ctx *c, const struct mp_sym *so, const struct mp_
 	return same_range(c, so->value, sn->value, so->size, false, depth + 1);
 }
 
+/* The function or object holding a; NULL for unnamed data (a private
+ * label's datum is unnamed: its label is no name to compare). */
 static const struct mp_sym *holder(const struct mp_elf *e, uint64_t a)
 {
 	const struct mp_sym *s = mp_elf_sym_containing(e, a);
-	if (s && s->type != STT_TLS)
-		return s;
-	s = mp_elf_sym_at(e, a, STT_FUNC, NULL);
-	return s ? s : mp_elf_sym_at(e, a, STT_OBJECT, NULL);
+	if (!s || s->type == STT_TLS) {
+		s = mp_elf_sym_at(e, a, STT_FUNC, NULL);
+		if (!s)
+			s = mp_elf_sym_at(e, a, STT_OBJECT, NULL);
+	}
+	return s && !is_private_label(s) ? s : NULL;
 }
 
 /* The first index of e->bounds above a. */

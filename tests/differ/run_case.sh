@@ -15,13 +15,18 @@
 # (assembly) are linked in as they are. A file "reject" in CASEDIR holds an
 # extended regex the output must not match. Both builds are linked with
 # -Wl,--emit-relocs, as hotpatch_enable() links them, unless CASEDIR holds
-# a file "plain_link". Without MKPATCH ARGS the call is "--dry-run --explain".
+# a file "plain_link". Files named plain_*.c, and without HP_PLUGIN files
+# without "//@" directives, are built without the plugin, by the compiler
+# in CASEDIR/plain_cc if there is one (gcc: a library from another build).
+# Without MKPATCH ARGS the call is "--dry-run --explain".
 set -euo pipefail
 mkpatch=$1 case=$2 want=$3 pattern=$4
 shift 4
 here=$(cd "$(dirname "$0")" && pwd)
 cc=${HP_CLANG:-clang-19}
 work=$(mktemp -d)
+plain_cc=$cc
+[[ -e $case/plain_cc ]] && plain_cc=$(cat "$case/plain_cc")
 ldflags=(-Wl,--emit-relocs)
 [[ -e $case/plain_link ]] && ldflags=()
 trap 'rm -rf "$work"' EXIT
@@ -39,6 +44,12 @@ build() { # side
 	for src in "$case/$side"/*.c; do
 		local base
 		base=$(basename "$src" .c)
+		if [[ $base == plain_* ]] || { [[ -z ${HP_PLUGIN:-} ]] && ! grep -q '^//@' "$src"; }; then
+			# built without the plugin, by the compiler named in plain_cc
+			"$plain_cc" -O2 -g -c "$src" -o "$work/$side/$base.o"
+			objs+=("$work/$side/$base.o")
+			continue
+		fi
 		if [[ -n ${HP_PLUGIN:-} ]]; then # the real plugin, compiled where the source is
 			(cd "$case/$side" && "$cc" -O2 -g -fpass-plugin="$HP_PLUGIN" -fplugin="$HP_PLUGIN" \
 				-c "$base.c" -o "$work/$side/$base.o")
