@@ -133,10 +133,14 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 	return 0;
 }
 
+/* Recompiles every marked TU. A refusal from the plugin (an unsafe change
+ * it found, written to the TU's refusals file) does not stop the others,
+ * so that every culprit is reported at once; any other failure does. */
 static int recompile_all(const struct mp_program *old, const struct mp_program *new,
 			 struct temps *t, char ***objs, size_t *nobjs,
-			 const struct mp_build_opts *o, struct mp_diag *d)
+			 const struct mp_build_opts *o, struct mp_findings *fi, struct mp_diag *d)
 {
+	bool refused = false;
 	*objs = calloc(new->ntus + 1, sizeof(**objs));
 	if (!*objs)
 		return mp_fail(d, ENOMEM, "out of memory");
@@ -146,15 +150,27 @@ static int recompile_all(const struct mp_program *old, const struct mp_program *
 			continue;
 		char *spec = temp_path(t, "tu", i, ".spec");
 		char *obj = temp_path(t, "tu", i, ".o");
-		if (!spec || !obj)
+		char *refusals = temp_path(t, "tu", i, ".refusals");
+		if (!spec || !obj || !refusals)
 			return mp_fail(d, ENOMEM, "out of memory");
-		int err = mp_write_spec(old, new, tu, spec, d);
+		int err = mp_write_spec(old, new, tu, spec, refusals, d);
 		if (!err)
 			err = mp_recompile(new, tu, spec, obj, o->log, d);
+		if (err && err != -ENOMEM) {
+			int n = mp_read_refusals(refusals, fi, d);
+			if (n < 0)
+				return n;
+			if (n > 0) {
+				refused = true;
+				continue;
+			}
+		}
 		if (err)
 			return err;
 		(*objs)[(*nobjs)++] = obj;
 	}
+	if (refused)
+		return -MP_EREFUSED;
 	if (!*nobjs)
 		return mp_fail(d, MP_ERECOMPILE, "nothing to recompile");
 	return 0;
@@ -174,7 +190,7 @@ int mp_build_package(const struct mp_program *old, const struct mp_program *new,
 	char **objs = NULL;
 	size_t nobjs = 0;
 	mark_tus(new);
-	int err = recompile_all(old, new, &t, &objs, &nobjs, o, d);
+	int err = recompile_all(old, new, &t, &objs, &nobjs, o, fi, d);
 	char *so = err ? NULL : temp_path(&t, "patch", 0, ".so");
 	if (!err && !so)
 		err = mp_fail(d, ENOMEM, "out of memory");

@@ -18,8 +18,10 @@ struct mp_build_opts {
 	FILE *log; /* -v: commands run; NULL for quiet */
 };
 
-/* Returns 0, -MP_ERECOMPILE (message in d), -MP_EREFUSED (reason in fi,
- * e.g. the plugin rejected a proxy in an initialiser) or a negative errno. */
+/* Returns 0, -MP_ERECOMPILE (message in d), -MP_EREFUSED (the reasons,
+ * one per culprit, added to fi: the plugin refused something while
+ * recompiling, e.g. a user's initialiser naming an old symbol) or a
+ * negative errno. */
 int mp_build_package(const struct mp_program *old, const struct mp_program *new,
 		     const struct mp_build_opts *o, struct mp_findings *fi, struct mp_diag *d);
 

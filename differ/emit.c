@@ -13,6 +13,17 @@
 #include "hp_package.h"
 #include "../plugin/metadata/hp_metadata_format.h"
 
+/* The builder's own message. Its HP_PKG_E* codes are not errno values
+ * (strerror() would say "Unknown error 4096"), and share their range with
+ * mkpatch's MP_E*, so only a plain errno is ever turned into text here. */
+static const char *builder_reason(const struct hp_pkg_builder *b, int err)
+{
+	const char *why = hp_pkg_builder_error(b);
+	if (why && *why)
+		return why;
+	return -err > 0 && -err < MP_ERRNO_END ? strerror(-err) : "package writer error";
+}
+
 static int add_func(struct hp_pkg_builder *b, const struct mp_program *old,
 		    const struct mp_program *pkg, const struct mp_func *f, struct mp_diag *d)
 {
@@ -37,7 +48,8 @@ static int add_func(struct hp_pkg_builder *b, const struct mp_program *old,
 		.flags = o->flags & HP_MD_FUNC_ENDBR ? HP_PKG_FUNC_ENDBR : 0,
 	};
 	int err = hp_pkg_builder_add_func(b, &s);
-	return err ? mp_fail(d, -err, "adding '%s' to the manifest: %s", o->name, strerror(-err))
+	return err ? mp_fail(d, -err, "adding '%s' to the manifest: %s", o->name,
+			     builder_reason(b, err))
 		   : 0;
 }
 
@@ -60,6 +72,20 @@ static uint64_t resolve_target(const struct mp_program *old, const struct mp_tu 
 	return 0;
 }
 
+/* What a slot holds before it is filled: the offset into its target it
+ * must point at. 0 for an ordinary slot; an entry of a compiler-made table
+ * (switch.table.f = { &s.a, &s.b }) holds 4 for &s.b (docs/patch-mode.md). */
+static uint64_t slot_addend(const struct mp_program *pkg, uint64_t slot)
+{
+	const uint8_t *p = mp_elf_bytes_at(&pkg->elf, slot, 8);
+	uint64_t v = 0;
+	if (!p)
+		return 0; /* zero-filled (NOBITS); a stray address fails below */
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
 static int add_proxies(struct hp_pkg_builder *b, const struct mp_program *old,
 		       const struct mp_program *pkg, struct mp_diag *d)
 {
@@ -75,11 +101,12 @@ static int add_proxies(struct hp_pkg_builder *b, const struct mp_program *old,
 			.name = v->name,
 			.tu = v->tu->source,
 			.slot_offset = v->address,
-			.target_offset = target,
+			.target_offset = target + slot_addend(pkg, v->address),
 		};
 		int err = hp_pkg_builder_add_proxy(b, &s);
 		if (err)
-			return mp_fail(d, -err, "adding proxy '%s': %s", v->name, strerror(-err));
+			return mp_fail(d, -err, "adding proxy '%s': %s", v->name,
+				       builder_reason(b, err));
 	}
 	return 0;
 }
@@ -123,7 +150,7 @@ static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
 		err = hp_pkg_builder_set_name(b, o->name, desc ? desc : "");
 	free(desc);
 	if (err)
-		return mp_fail(d, -err, "writing the manifest: %s", strerror(-err));
+		return mp_fail(d, -err, "writing the manifest: %s", builder_reason(b, err));
 	for (uint32_t i = 0; !err && i < new->nfuncs; i++)
 		if (new->funcs[i].in_p &&new->funcs[i].twin)
 			err = add_func(b, old, pkg, &new->funcs[i], d);
@@ -147,7 +174,8 @@ int mp_emit_package(const struct mp_program *old, const struct mp_program *new, 
 	if (!err) {
 		err = hp_pkg_builder_write(b, so, o->output);
 		if (err)
-			err = mp_fail(d, -err, "cannot write '%s': %s", o->output, strerror(-err));
+			err = mp_fail(d, -err, "writing '%s': %s", o->output,
+				      builder_reason(b, err));
 	}
 	hp_pkg_builder_free(b);
 	mp_program_release(&pkg);

@@ -116,15 +116,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int exit_for_error(int err)
+/* An error: the library's message, or the code's meaning when it gave
+ * none (never strerror() of an MP_E* code). */
+static int fail(const struct mp_diag *d, int err)
 {
-	(void)err;
-	return EXIT_ERROR;
-}
-
-static int fail(const char *msg)
-{
-	fprintf(stderr, "mkpatch: %s\n", msg);
+	fprintf(stderr, "mkpatch: %s\n", d->msg[0] ? d->msg : mp_strerror(err));
 	return EXIT_ERROR;
 }
 
@@ -225,15 +221,15 @@ int main(int argc, char **argv)
 	int status = EXIT_ERROR, err;
 
 	if ((err = mp_program_open(&old, o.old_path, "OLD", &d))) {
-		status = fail(d.msg);
+		status = fail(&d, err);
 		goto out_old;
 	}
 	if ((err = mp_program_open(&new, o.new_path, "NEW", &d))) {
-		status = fail(d.msg);
+		status = fail(&d, err);
 		goto out_new;
 	}
 	if ((err = analyse(&old, &new, &st, &fi, &d))) {
-		status = fail(d.msg);
+		status = fail(&d, err);
 		goto out_new;
 	}
 	enum mp_outcome outcome = fi.nrefusals	     ? MP_OUT_REFUSED
@@ -242,11 +238,10 @@ int main(int argc, char **argv)
 	bool written = false;
 	if (outcome == MP_OUT_OK && !o.dry_run) {
 		err = emit(&o, &old, &new, &fi, &d);
-		if (err == -MP_EREFUSED) {
+		if (err == -MP_EREFUSED && fi.nrefusals) {
 			outcome = MP_OUT_REFUSED;
 		} else if (err) {
-			status = exit_for_error(err);
-			fail(d.msg);
+			status = fail(&d, err);
 			goto out_new;
 		} else {
 			written = true;

@@ -56,12 +56,15 @@ static void spec_ref_var(struct spec_out *f, const struct mp_program *old,
 }
 
 int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
-		  const struct mp_tu *tu, const char *spec_path, struct mp_diag *d)
+		  const struct mp_tu *tu, const char *spec_path, const char *refusals_path,
+		  struct mp_diag *d)
 {
 	struct spec_out so = {.f = fopen(spec_path, "w")}, *f = &so;
 	if (!so.f)
 		return mp_fail(d, errno, "cannot write '%s': %s", spec_path, strerror(errno));
 	fprintf(so.f, "# mkpatch patch spec for %s\n", tu->source);
+	if (refusals_path)
+		fprintf(so.f, "refusals %s\n", refusals_path);
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		const struct mp_func *g = &new->funcs[i];
 		if (g->tu != tu)
@@ -86,6 +89,30 @@ int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
 	if (fclose(so.f))
 		return mp_fail(d, EIO, "cannot write '%s'", spec_path);
 	return 0;
+}
+
+int mp_read_refusals(const char *path, struct mp_findings *fi, struct mp_diag *d)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT
+			       ? 0
+			       : mp_fail(d, errno, "cannot read '%s': %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int n = 0, err = 0;
+	while (!err && (len = getline(&line, &cap, f)) >= 0) {
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = 0;
+		if (!len)
+			continue;
+		err = mp_refuse(fi, "%s", line);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	return err ? mp_fail(d, ENOMEM, "out of memory") : n;
 }
 
 static void log_command(FILE *log, const char *const *argv, const char *cwd, const char *env)

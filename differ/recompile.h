@@ -4,13 +4,21 @@
 
 #include <stdio.h>
 
+#include "check.h"
 #include "model.h"
 
 /* Writes the patch spec of NEW's tu to spec_path: keep = P's functions
  * defined there, old-func/old-var = every symbol that exists in OLD and
- * that the TU defines or references. */
+ * that the TU defines or references, and "refusals refusals_path": where
+ * the plugin writes what it refuses. */
 int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
-		  const struct mp_tu *tu, const char *spec_path, struct mp_diag *d);
+		  const struct mp_tu *tu, const char *spec_path, const char *refusals_path,
+		  struct mp_diag *d);
+
+/* Adds every line of the refusals file a patch-mode compile wrote (each
+ * names its culprit) to fi. Returns how many (0 when the file is absent)
+ * or a negative errno. */
+int mp_read_refusals(const char *path, struct mp_findings *fi, struct mp_diag *d);
 
 /* Re-runs tu's recorded compile command in its recorded directory with
  * -fPIC, -o obj_path and HOTPATCH_PATCH_SPEC=spec_path, and checks that the

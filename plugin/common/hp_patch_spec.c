@@ -2,9 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int hp_entry_cmp(const void *a, const void *b)
 {
@@ -55,6 +57,12 @@ static int hp_spec_line(struct hp_patch_spec *spec, size_t *cap, char *line)
 	*name++ = 0;
 	while (isspace((unsigned char)*name))
 		name++;
+	if (!strcmp(word, "refusals")) { /* the rest of the line: a path */
+		if (!*name || spec->refusals_path)
+			return -EINVAL;
+		spec->refusals_path = strdup(name);
+		return spec->refusals_path ? 0 : -ENOMEM;
+	}
 	end = name;
 	while (*end && !isspace((unsigned char)*end))
 		end++;
@@ -128,8 +136,9 @@ int hp_patch_spec_load(struct hp_patch_spec *spec, const char *path, char *msg, 
 		if (err) {
 			snprintf(msg, msg_size, "%s:%u: %s", path, lineno,
 				 err == -ENOMEM ? "out of memory"
-						: "expected 'keep NAME', 'old-func NAME' or "
-						  "'old-var NAME'");
+						: "expected 'keep NAME', 'old-func NAME', "
+						  "'old-var NAME' or 'refusals PATH' "
+						  "(once)");
 			break;
 		}
 	}
@@ -157,6 +166,35 @@ unsigned hp_patch_spec_lookup(const struct hp_patch_spec *spec, const char *name
 	return e ? e->kinds : HP_SPEC_NONE;
 }
 
+int hp_patch_spec_refuse(const struct hp_patch_spec *spec, const char *line)
+{
+	size_t len = strlen(line);
+	char *buf;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!spec->refusals_path)
+		return 0;
+	buf = malloc(len + 2);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	/* O_APPEND and one write: lines of one compile never interleave */
+	fd = open(spec->refusals_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		n = write(fd, buf, len + 1);
+		if (n != (ssize_t)(len + 1))
+			err = n < 0 ? -errno : -EIO;
+		if (close(fd) && !err)
+			err = -errno;
+	}
+	free(buf);
+	return err;
+}
+
 void hp_patch_spec_release(struct hp_patch_spec *spec)
 {
 	size_t i;
@@ -164,5 +202,6 @@ void hp_patch_spec_release(struct hp_patch_spec *spec)
 	for (i = 0; i < spec->count; i++)
 		free(spec->entries[i].name);
 	free(spec->entries);
+	free(spec->refusals_path);
 	memset(spec, 0, sizeof(*spec));
 }

@@ -27,6 +27,7 @@
 #include "stringpool.h"
 #include "attribs.h"
 #include "ssa.h"
+#include "tree-dfa.h"
 #include "tree-into-ssa.h"
 #include "gimplify.h"
 #include "diagnostic-core.h"

@@ -21,6 +21,20 @@
  *   f (x)       ->  p = __hp_proxy.f;  p (x)
  *   v           ->  p = __hp_proxy.v;  MEM[p]
  *   &v.a[i]     ->  p = __hp_proxy.v;  q = &MEM[p].a[i];  q
+ *
+ * Constants GCC makes (an initialised local aggregate placed in the
+ * constant pool, ".LC1" = { &lim.e, &lim.d, ... } at -Os; a CSWTCH switch
+ * table) may hold addresses of old symbols, which no load can replace in
+ * an initialiser. A kept body that uses one is given a copy instead,
+ * "__hp_table.N" in hotpatch_proxy: writable (never written by code: it
+ * was a constant), each entry that pointed into an old symbol holding its
+ * offset into that symbol and described by a proxy record naming
+ * "__hp_entry.N.OFFSET"; mkpatch adds the offset to the target's address
+ * and the runtime fills the entry like any slot. The original is never
+ * output, so a table only dropped bodies used goes with them.
+ *
+ * What the plugin refuses (an unsafe change, not a broken compile) it also
+ * writes, one line each, to the spec's refusals file for mkpatch.
  */
 #include "hp_gcc.h"
 
@@ -103,6 +117,64 @@ bool hp_gcc_patch_is_target(tree decl)
 	return hp_gcc_patch_mode && hp_gcc_target_kind(decl);
 }
 
+/* Report a refusal, "<before>'<culprit>'<after>", as a compiler error, and
+ * write it for mkpatch with the source file after the culprit. */
+static void hp_gcc_refuse(const char *before, const char *culprit, const char *after)
+{
+	char *line = concat(before, "'", culprit, "' (", main_input_filename, ")", after, NULL);
+	int err = hp_patch_spec_refuse(&hp_gcc_spec, line);
+
+	error("%s: %s%qs%s", HP_GCC_PLUGIN_NAME, before, culprit, after);
+	if (err)
+		error("%s: cannot write the refusals file %qs: %s", HP_GCC_PLUGIN_NAME,
+		      hp_gcc_spec.refusals_path, xstrerror(-err));
+	free(line);
+}
+
+/* ---- compiler-made tables -------------------------------------------------- */
+
+/* A constant GCC made itself: the source never names it, so nothing
+ * outside this TU refers to it. Our slots are artificial too, but
+ * writable. */
+static bool hp_gcc_is_compiler_made(tree decl)
+{
+	return VAR_P(decl) && DECL_ARTIFICIAL(decl) && TREE_STATIC(decl) && !TREE_PUBLIC(decl) &&
+	       TREE_READONLY(decl) && !DECL_THREAD_LOCAL_P(decl);
+}
+
+/* A table found at the end of IPA, by DECL_UID (never reused, unlike the
+ * address of a tree the collector may free), and its copy once a kept
+ * body uses it (a varpool node, so the collector keeps it). */
+struct hp_gcc_table {
+	unsigned uid;
+	tree copy;
+	unsigned number;
+};
+
+static vec<struct hp_gcc_table> hp_gcc_tables;
+
+/* One entry of a copy that the runtime fills. Names are interned. */
+struct hp_gcc_entry {
+	const char *table;  /* the copy's symbol */
+	const char *symbol; /* __hp_entry.N.OFFSET */
+	const char *target; /* the old symbol it points into */
+	unsigned HOST_WIDE_INT offset;
+};
+
+static vec<struct hp_gcc_entry> hp_gcc_entries;
+
+static struct hp_gcc_table *hp_gcc_table_of(tree decl)
+{
+	unsigned i;
+
+	if (!VAR_P(decl))
+		return NULL;
+	for (i = 0; i < hp_gcc_tables.length(); i++)
+		if (hp_gcc_tables[i].uid == DECL_UID(decl))
+			return &hp_gcc_tables[i];
+	return NULL;
+}
+
 /* ---- after IPA: drop old definitions, check initialisers ---------------- */
 
 static tree hp_gcc_find_target(tree *tp, int *walk_subtrees, void *data)
@@ -114,14 +186,25 @@ static tree hp_gcc_find_target(tree *tp, int *walk_subtrees, void *data)
 	if ((TREE_CODE(*tp) == FUNCTION_DECL || TREE_CODE(*tp) == VAR_DECL) &&
 	    hp_gcc_target_kind(*tp))
 		return *tp;
+	if (data && hp_gcc_table_of(*tp))
+		return *tp;
 	if (DECL_P(*tp))
 		*walk_subtrees = 0;
 	return NULL_TREE;
 }
 
+/* An old symbol in *tp. */
 static tree hp_gcc_target_in(tree *tp)
 {
 	return walk_tree_without_duplicates(tp, hp_gcc_find_target, NULL);
+}
+
+/* An old symbol or a compiler-made table holding one in *tp. */
+static tree hp_gcc_rewrite_needed(tree *tp)
+{
+	static int with_tables;
+
+	return walk_tree_without_duplicates(tp, hp_gcc_find_target, &with_tables);
 }
 
 static void hp_gcc_drop_function(cgraph_node *node)
@@ -180,8 +263,8 @@ void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data)
 		if (!hp_gcc_target_kind(decl))
 			continue;
 		if (DECL_THREAD_LOCAL_P(decl)) {
-			error("%s: thread-local variable %qs cannot go through a proxy slot",
-			      HP_GCC_PLUGIN_NAME, hp_gcc_symbol_name(decl));
+			hp_gcc_refuse("thread-local variable ", hp_gcc_symbol_name(decl),
+				      " cannot go through a proxy slot");
 			return;
 		}
 		if (var->definition && !DECL_EXTERNAL(decl) && !var->alias)
@@ -195,11 +278,20 @@ void hp_gcc_patch_ipa_end(void *gcc_data, void *user_data)
 		if (!var->definition || DECL_EXTERNAL(decl) || !init || init == error_mark_node)
 			continue;
 		target = hp_gcc_target_in(&init);
-		if (target)
-			error("%s: %qs refers to %qs in a global initialiser: an old symbol "
-			      "there cannot go through a proxy slot",
-			      HP_GCC_PLUGIN_NAME, hp_gcc_symbol_name(decl),
-			      hp_gcc_symbol_name(target));
+		if (!target)
+			continue;
+		if (hp_gcc_is_compiler_made(decl)) {
+			struct hp_gcc_table t = {DECL_UID(decl), NULL_TREE, hp_gcc_tables.length()};
+
+			hp_gcc_tables.safe_push(t);
+			continue;
+		}
+		char *why = concat(" refers to '", hp_gcc_symbol_name(target),
+				   "' in a global initialiser: an old symbol there cannot go "
+				   "through a proxy slot",
+				   NULL);
+		hp_gcc_refuse("", hp_gcc_symbol_name(decl), why);
+		free(why);
 	}
 }
 
@@ -239,6 +331,186 @@ static tree hp_gcc_slot(tree target)
 	hp_gcc_proxies.safe_push(p);
 	return slot;
 }
+
+/* ---- copies of compiler-made tables ---------------------------------------- */
+
+/* The leaf t as old symbol + addend (&v, &v.f[3], &v p+ 8), or NULL. */
+static tree hp_gcc_leaf_target(tree t, HOST_WIDE_INT *addend)
+{
+	poly_int64 off;
+	HOST_WIDE_INT c;
+	tree base;
+
+	STRIP_NOPS(t);
+	if (TREE_CODE(t) == POINTER_PLUS_EXPR && tree_fits_shwi_p(TREE_OPERAND(t, 1))) {
+		base = hp_gcc_leaf_target(TREE_OPERAND(t, 0), addend);
+		if (base)
+			*addend += tree_to_shwi(TREE_OPERAND(t, 1));
+		return base;
+	}
+	if (TREE_CODE(t) != ADDR_EXPR)
+		return NULL_TREE;
+	base = get_addr_base_and_unit_offset(TREE_OPERAND(t, 0), &off);
+	if (!base || !DECL_P(base) || !hp_gcc_target_kind(base) || !off.is_constant(&c))
+		return NULL_TREE;
+	*addend = c;
+	return base;
+}
+
+/* Byte offset of element (index, position n) of a CONSTRUCTOR of type, or
+ * -1 when it has none a slot can use (a bit-field, a range). */
+static HOST_WIDE_INT hp_gcc_elt_offset(tree type, tree index, HOST_WIDE_INT *next)
+{
+	if (TREE_CODE(type) == RECORD_TYPE || TREE_CODE(type) == UNION_TYPE) {
+		if (!index || TREE_CODE(index) != FIELD_DECL || DECL_BIT_FIELD(index))
+			return -1;
+		return int_byte_position(index);
+	}
+	if (TREE_CODE(type) != ARRAY_TYPE || (index && TREE_CODE(index) != INTEGER_CST))
+		return -1;
+	tree domain = TYPE_DOMAIN(type), low = domain ? TYPE_MIN_VALUE(domain) : NULL_TREE;
+	HOST_WIDE_INT size = int_size_in_bytes(TREE_TYPE(type));
+	if (size <= 0 || (low && !tree_fits_shwi_p(low)))
+		return -1;
+	if (index)
+		*next = tree_to_shwi(index) - (low ? tree_to_shwi(low) : 0);
+	return (*next)++ * size;
+}
+
+/* init (at byte offset of its table) with every 8-byte, aligned leaf that
+ * is an old symbol + constant replaced by the constant, one entry each in
+ * out. NULL when an old symbol appears in another form. */
+static tree hp_gcc_strip_targets(tree init, HOST_WIDE_INT offset,
+				 vec<std::pair<HOST_WIDE_INT, tree>> *out)
+{
+	HOST_WIDE_INT addend = 0, next = 0;
+	unsigned HOST_WIDE_INT i;
+	tree index, value, target;
+
+	if (!hp_gcc_target_in(&init))
+		return init;
+	if (TREE_CODE(init) == CONSTRUCTOR) {
+		vec<constructor_elt, va_gc> *elts = NULL;
+
+		FOR_EACH_CONSTRUCTOR_ELT(CONSTRUCTOR_ELTS(init), i, index, value)
+		{
+			HOST_WIDE_INT at = hp_gcc_elt_offset(TREE_TYPE(init), index, &next);
+			tree v = value;
+
+			if (hp_gcc_target_in(&v)) {
+				if (at < 0)
+					return NULL_TREE;
+				v = hp_gcc_strip_targets(value, offset + at, out);
+				if (!v)
+					return NULL_TREE;
+			}
+			CONSTRUCTOR_APPEND_ELT(elts, index, v);
+		}
+		return build_constructor(TREE_TYPE(init), elts);
+	}
+	target = hp_gcc_leaf_target(init, &addend);
+	if (!target || int_size_in_bytes(TREE_TYPE(init)) != 8 || offset % 8)
+		return NULL_TREE;
+	out->safe_push(std::make_pair(offset, target));
+	return build_int_cst(TREE_TYPE(init), addend);
+}
+
+/* The copy a kept body uses in place of table t (made on first use). */
+static tree hp_gcc_table_copy(struct hp_gcc_table *t, tree table)
+{
+	auto_vec<std::pair<HOST_WIDE_INT, tree>> entries;
+	char number[32], *name;
+	tree init, copy;
+	unsigned i;
+
+	if (t->copy)
+		return t->copy;
+	init = DECL_INITIAL(table);
+	init = init && init != error_mark_node ? hp_gcc_strip_targets(init, 0, &entries) : NULL;
+	if (!init) {
+		tree target = hp_gcc_target_in(&DECL_INITIAL(table));
+		char *why = concat(" holds '", target ? hp_gcc_symbol_name(target) : "?",
+				   "' in a form a proxy slot cannot fill (not a pointer-sized, "
+				   "aligned address)",
+				   NULL);
+		hp_gcc_refuse("compiler-made table ", hp_gcc_symbol_name(table), why);
+		free(why);
+		return table;
+	}
+	snprintf(number, sizeof(number), "%u", t->number);
+	name = concat("__hp_table.", number, NULL);
+	copy = build_decl(DECL_SOURCE_LOCATION(table), VAR_DECL, get_identifier(name),
+			  TREE_TYPE(table));
+	SET_DECL_ASSEMBLER_NAME(copy, get_identifier(name));
+	free(name);
+	TREE_STATIC(copy) = 1;
+	TREE_PUBLIC(copy) = 0;
+	TREE_USED(copy) = 1;
+	TREE_ADDRESSABLE(copy) = TREE_ADDRESSABLE(table);
+	DECL_ARTIFICIAL(copy) = 1;
+	DECL_IGNORED_P(copy) = 1;
+	DECL_PRESERVE_P(copy) = 1;
+	DECL_CONTEXT(copy) = NULL_TREE;
+	SET_DECL_ALIGN(copy, MAX(DECL_ALIGN(table), 64));
+	DECL_USER_ALIGN(copy) = 1;
+	DECL_INITIAL(copy) = init;
+	set_decl_section_name(copy, HP_GCC_PROXY_SECTION);
+	varpool_node::finalize_decl(copy);
+	varpool_node::get(copy)->force_output = 1;
+	t->copy = copy;
+	for (i = 0; i < entries.length(); i++) {
+		char *sym = xasprintf("__hp_entry.%u." HOST_WIDE_INT_PRINT_DEC, t->number,
+				      entries[i].first);
+		struct hp_gcc_entry e = {hp_gcc_intern(hp_gcc_symbol_name(copy)),
+					 hp_gcc_intern(sym),
+					 hp_gcc_intern(hp_gcc_symbol_name(entries[i].second)),
+					 (unsigned HOST_WIDE_INT)entries[i].first};
+
+		hp_gcc_entries.safe_push(e);
+		free(sym);
+	}
+	/* the original names old symbols: it must not reach the object */
+	if (varpool_node *node = varpool_node::get(table))
+		hp_gcc_drop_variable(node);
+	else
+		DECL_EXTERNAL(table) = 1;
+	if (hp_gcc_opts.dump)
+		fprintf(stderr, "hotpatch-gcc: patch: table %s -> %s (%u entries)\n",
+			hp_gcc_symbol_name(table), hp_gcc_symbol_name(copy), entries.length());
+	return copy;
+}
+
+/* Replace every compiler-made table in *tp by its copy. */
+static tree hp_gcc_swap_tables(tree *tp, int *walk_subtrees, void *data)
+{
+	bool *changed = (bool *)data;
+	struct hp_gcc_table *t;
+
+	if (TYPE_P(*tp)) {
+		*walk_subtrees = 0;
+		return NULL_TREE;
+	}
+	if (TREE_CODE(*tp) == ADDR_EXPR) {
+		bool inner = false;
+
+		walk_tree(&TREE_OPERAND(*tp, 0), hp_gcc_swap_tables, &inner, NULL);
+		if (inner) {
+			recompute_tree_invariant_for_addr_expr(*tp);
+			*changed = true;
+		}
+		*walk_subtrees = 0;
+		return NULL_TREE;
+	}
+	if ((t = hp_gcc_table_of(*tp))) {
+		*tp = hp_gcc_table_copy(t, *tp);
+		*changed = true;
+	}
+	if (DECL_P(*tp))
+		*walk_subtrees = 0;
+	return NULL_TREE;
+}
+
+/* ---- the rewrite (continued) ------------------------------------------------ */
 
 struct hp_gcc_rewrite {
 	gimple_seq seq; /* statements to put before the use */
@@ -357,10 +629,12 @@ static tree hp_gcc_rewrite_tree(tree *tp, int *walk_subtrees, void *data)
 /* Rewrite one operand in place; the loads it needs go to rw->seq. */
 static void hp_gcc_rewrite_operand(struct hp_gcc_rewrite *rw, tree *op)
 {
-	if (!*op || !hp_gcc_target_in(op))
+	if (!*op || !hp_gcc_rewrite_needed(op))
 		return;
 	*op = unshare_expr(*op);
-	walk_tree(op, hp_gcc_rewrite_tree, rw, NULL);
+	walk_tree(op, hp_gcc_swap_tables, &rw->changed, NULL);
+	if (hp_gcc_target_in(op))
+		walk_tree(op, hp_gcc_rewrite_tree, rw, NULL);
 }
 
 /* A noreturn callee stays noreturn when called through its slot: the CFG
@@ -386,7 +660,7 @@ static bool hp_gcc_rewrite_stmt(gimple_stmt_iterator *gsi)
 		/* The debugger shows the value as optimised out rather than
 		 * the object file naming an old symbol. */
 		if (gimple_debug_bind_p(stmt) && gimple_debug_bind_has_value_p(stmt) &&
-		    hp_gcc_target_in(gimple_debug_bind_get_value_ptr(stmt))) {
+		    hp_gcc_rewrite_needed(gimple_debug_bind_get_value_ptr(stmt))) {
 			gimple_debug_bind_reset_value(stmt);
 			update_stmt(stmt);
 		}
@@ -416,11 +690,20 @@ static bool hp_gcc_rewrite_phi(gphi *phi)
 		tree arg = gimple_phi_arg_def(phi, i);
 		edge e = gimple_phi_arg_edge(phi, i);
 
-		if (TREE_CODE(arg) != ADDR_EXPR || !hp_gcc_target_in(&arg))
+		if (TREE_CODE(arg) != ADDR_EXPR || !hp_gcc_rewrite_needed(&arg))
 			continue;
+		if (hp_gcc_target_in(&arg) == NULL_TREE) { /* only a table: its copy */
+			bool swapped = false;
+
+			arg = unshare_expr(arg);
+			walk_tree(&arg, hp_gcc_swap_tables, &swapped, NULL);
+			SET_PHI_ARG_DEF(phi, i, arg);
+			changed = true;
+			continue;
+		}
 		if (e->flags & EDGE_ABNORMAL) {
-			error("%s: cannot load a proxy slot on an abnormal edge in %qs",
-			      HP_GCC_PLUGIN_NAME, hp_gcc_symbol_name(current_function_decl));
+			hp_gcc_refuse("cannot load a proxy slot on an abnormal edge in ",
+				      hp_gcc_symbol_name(current_function_decl), "");
 			return false;
 		}
 		arg = hp_gcc_address(&rw, arg);
@@ -462,6 +745,21 @@ void hp_gcc_patch_add_proxies(vec<struct hp_md_var_desc> *out)
 {
 	unsigned i;
 
+	/* A symbol at each table entry, for the record's ".quad". */
+	for (i = 0; i < hp_gcc_entries.length(); i++) {
+		struct hp_gcc_entry *e = &hp_gcc_entries[i];
+		struct hp_md_var_desc d;
+
+		fprintf(asm_out_file, "\t.set %s, %s+" HOST_WIDE_INT_PRINT_UNSIGNED "\n", e->symbol,
+			e->table, e->offset);
+		memset(&d, 0, sizeof(d));
+		d.name = e->target;
+		d.asm_name = e->symbol;
+		d.size = POINTER_SIZE_UNITS;
+		d.flags = HP_MD_VAR_PROXY;
+		d.source_name = e->target;
+		out->safe_push(d);
+	}
 	for (i = 0; i < hp_gcc_proxies.length(); i++) {
 		struct hp_gcc_proxy *p = &hp_gcc_proxies[i];
 		struct hp_md_var_desc d;

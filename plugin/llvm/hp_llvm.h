@@ -42,8 +42,9 @@ struct ModuleState {
 	bool PatchMode = false;
 	bool Failed = false; // an error was reported: emit nothing more
 	std::string SpecPath;
-	// patch mode: (target name, its proxy slot)
-	std::vector<std::pair<std::string, llvm::GlobalVariable *>> Proxies;
+	// patch mode: (target name, its proxy slot): a slot variable, or an
+	// alias naming one entry of a compiler-made table (hp_llvm_patch.cpp)
+	std::vector<std::pair<std::string, llvm::GlobalValue *>> Proxies;
 	hp_patch_spec Spec = {};
 
 	~ModuleState()
