@@ -16,9 +16,11 @@
  * plainly) is compared exactly when both builds kept their relocations
  * (-Wl,--emit-relocs); without them the heuristic cannot tell a moved
  * address from a change, and a difference is refused as such. */
+#define _GNU_SOURCE /* asprintf */
 #include "check.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,20 +165,58 @@ static const struct mp_sym *old_twin(const struct mp_elf *oe, const uint64_t *od
 	return NULL;
 }
 
+/* "A, B, C and 15 more" (at most `shown` names, all of them when 0), or
+ * NULL on out of memory. */
+static char *name_list(const char *const *names, size_t n, size_t shown)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	size_t k = shown && shown < n ? shown : n;
+	for (size_t i = 0; i < k; i++)
+		fprintf(f, "%s%s", i ? (i + 1 == n ? " and " : ", ") : "", names[i]);
+	if (k < n)
+		fprintf(f, " and %zu more", n - k);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+#define INEXACT                                                                                    \
+	"built without the hotpatch plugin and differing: %s; cannot be compared exactly: %s "     \
+	"linked without -Wl,--emit-relocs, so a moved address looks like a change"
+
+/* Without relocations every plain-built function whose bytes differ is
+ * suspect (nginx with Debian's static PCRE2: 18 after a one-function fix):
+ * one refusal names the cause and the first few; --json lists them all. */
+static int refuse_inexact(struct mp_findings *fi, const char *const *names, size_t n,
+			  const char *lacking)
+{
+	char *some = name_list(names, n, 3), *all = name_list(names, n, 0), *detail = NULL;
+	int err = some && all && asprintf(&detail, INEXACT, all, lacking) >= 0 ? 0 : -ENOMEM;
+	if (!err)
+		err = mp_refuse_detailed(fi, detail, INEXACT, some, lacking);
+	free(detail);
+	free(some);
+	free(all);
+	return err;
+}
+
 /* (b) A function without metadata (assembly, an object built without the
  * plugin) cannot be replaced: a change there is refused, naming it. */
 static int check_undescribed(const struct mp_program *old, const struct mp_program *new,
 			     struct mp_findings *fi)
 {
-	size_t nn, no;
+	size_t nn, no, ninexact = 0;
 	uint64_t *ndesc = described(new, &nn), *odesc = described(old, &no);
-	int err = ndesc && odesc ? 0 : -ENOMEM;
+	const char **inexact = malloc(sizeof(*inexact) * (new->elf.nsyms + 1));
+	int err = ndesc && odesc && inexact ? 0 : -ENOMEM;
 	uint64_t last = 0;
 	bool exact = mp_mc_exact(&old->elf) && mp_mc_exact(&new->elf);
-	const char *lacking = !mp_mc_exact(&old->elf) && !mp_mc_exact(&new->elf)
-				      ? "OLD and NEW were"
-			      : !mp_mc_exact(&old->elf) ? "OLD was"
-							: "NEW was";
 	for (size_t i = 0; !err && i < new->elf.nsyms; i++) {
 		const struct mp_sym *s = &new->elf.syms[i];
 		if (s->type != STT_FUNC || !s->size || s->value == last ||
@@ -186,9 +226,9 @@ static int check_undescribed(const struct mp_program *old, const struct mp_progr
 		if (!o)
 			continue; /* new: only changed code can reach it */
 		int d = code_differs(&old->elf, o->value, o->size, &new->elf, s->value, s->size);
-		if (d < 0)
+		if (d < 0) {
 			err = d;
-		else if (d && exact) {
+		} else if (d && exact) {
 			last = s->value;
 			err = mp_refuse(fi,
 					"'%s' changed but was not built with the hotpatch plugin "
@@ -196,13 +236,16 @@ static int check_undescribed(const struct mp_program *old, const struct mp_progr
 					s->name);
 		} else if (d) {
 			last = s->value;
-			err = mp_refuse(fi,
-					"'%s' was not built with the hotpatch plugin and cannot be "
-					"compared exactly: %s linked without -Wl,--emit-relocs, so "
-					"a moved address looks like a change",
-					s->name, lacking);
+			inexact[ninexact++] = s->name;
 		}
 	}
+	if (!err && ninexact)
+		err = refuse_inexact(fi, inexact, ninexact,
+				     !mp_mc_exact(&old->elf) && !mp_mc_exact(&new->elf)
+					     ? "OLD and NEW were"
+				     : !mp_mc_exact(&old->elf) ? "OLD was"
+							       : "NEW was");
+	free(inexact);
 	free(ndesc);
 	free(odesc);
 	return err;
