@@ -43,8 +43,8 @@ def origin(name):
 
 def definitions(tree, rev, name):
     """Concatenated text of every definition of NAME at REV."""
-    files = git(tree, "grep", "-l", "-E", r"^[A-Za-z_].*\b" + name + r"\s*\(", rev, "--", "*.c", "*.h")
-    head = re.compile(r"^[A-Za-z_](.*[^A-Za-z0-9_])?" + re.escape(name) + r"\s*\(")
+    files = git(tree, "grep", "-l", "-E", r"^([A-Za-z_].*[^A-Za-z0-9_])?" + name + r"[[:space:]]*\(", rev, "--", "*.c", "*.h")
+    head = re.compile(r"^([A-Za-z_].*[^A-Za-z0-9_])?" + re.escape(name) + r"\s*\(")
     out = []
     for spec in sorted(files.split()):
         lines = git(tree, "show", spec).split("\n")
