@@ -16,17 +16,19 @@
 #   plan_culprit an extended regex the refusal must match
 #   plan_args    extra server arguments (memcached)
 #   plan_why     for unobservable rows: why
+#   plan_load    auth: the server wants ASCII auth (-Y $work/authfile,
+#                which run-row.sh writes), so mcauthload.py is the load
 # rw_observe SHORT PORT: prints "before", "after" or "other: <reply>".
 
 rw_plan() {
-	plan_kind=check plan_culprit= plan_args=() plan_why=
+	plan_kind=check plan_culprit= plan_args=() plan_why= plan_load=
 	case $1 in
 	0240ddee0 | 32ea7d8b5 | bcb41c919) plan_kind=crash ;;
 	8c02ee82c) plan_kind=refuse plan_culprit="slab_rebalance|move_status|stats" ;;
 	8a9ab3ea8) plan_kind=refuse plan_culprit="storage_conf_parse|extstore_conf_file" ;;
 	5f86648ef) plan_kind=refuse plan_culprit="ngx_http_status_t" ;;
 	e09c0d32d) plan_kind=data plan_culprit="ngx_http_log_vars" ;;
-	9981d748f) plan_kind=unobservable plan_why="needs -Y auth, which memcslap cannot load through" ;;
+	9981d748f) plan_args=(-Y "$work/authfile") plan_load=auth ;;
 	f8a55c473) plan_kind=unobservable plan_why="extstore hang not reproduced here (corpus: not built)" ;;
 	2896cc6c4) plan_kind=unobservable plan_why="shutdown timing; SIGTERM ends the test" ;;
 	2f8add883) plan_kind=unobservable plan_why="UDP frame count check not written (corpus: not built)" ;;
@@ -48,6 +50,10 @@ rw_observe() {
 		rw_mc_query "$port" 'set a 0 0 1\r\nx\r\n' >/dev/null
 		got=$(rw_mc_query "$port" 'lru_crawler metadump all\r\n' 1 | head -n 1)
 		rw_classify "$got" '^key=' '^OK'
+		;;
+	9981d748f)
+		got=$(rw_mc_query "$port" 'set foo 0 0 100000\r\n' 1)
+		rw_classify "$got" '^$' '^CLIENT_ERROR auth token too long'
 		;;
 	5f366ccbb)
 		got=$(rw_mc_query "$port" 'lru mode flat\r\nlru mode segmented\r\n' | tr -d '\r' | tr '\n' ' ')

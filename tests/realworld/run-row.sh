@@ -129,6 +129,7 @@ expect() {
 }
 live_fail() { finish wrong-result "$*"; }
 
+echo 'rwuser:rwpass' >"$work/authfile"
 start_server() {
 	if [[ $row_program == memcached ]]; then
 		rw_mc_start "$work/OLD" "$port" "${plan_args[@]}"
@@ -141,7 +142,10 @@ start_server() {
 }
 start_load() {
 	rm -f "$work/stop-load"
-	if [[ $row_program == memcached ]]; then
+	if [[ $plan_load == auth ]]; then
+		/usr/bin/python3 "$root/tests/realworld/mcauthload.py" "$port" rwuser rwpass 120 \
+			"$work/stop-load" >"$work/load.txt" 2>&1 &
+	elif [[ $row_program == memcached ]]; then
 		rw_mc_load "$port" 120 "$work/load.txt" &
 	else
 		rw_wrk "$port" 8 "$work/load.txt" &
@@ -158,7 +162,9 @@ stop_load() {
 }
 still_answers() {
 	if [[ $row_program == memcached ]]; then
-		[[ $(rw_mc_query "$port" 'version\r\n') == VERSION* ]]
+		local auth=
+		[[ $plan_load == auth ]] && auth='set auth 0 0 13\r\nrwuser rwpass\r\n'
+		[[ $(rw_mc_query "$port" "${auth}version\r\n") == *VERSION* ]]
 	else
 		[[ $(curl -s -m3 "http://127.0.0.1:$port/") == hello ]]
 	fi
