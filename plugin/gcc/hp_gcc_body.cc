@@ -27,6 +27,7 @@ struct hp_gcc_walk {
 	struct hp_gcc_func *f; /* references go here; NULL for inits */
 	struct hp_hash lines;  /* line numbers passed with __FILE__ */
 	unsigned line_count;
+	int made_depth; /* nesting of compiler-made constants being hashed */
 };
 
 static void hp_gcc_hash_tree(struct hp_gcc_walk *w, tree t);
@@ -97,6 +98,17 @@ static void hp_gcc_hash_global(struct hp_gcc_walk *w, tree decl)
 	hp_hash_str(&w->h, name);
 }
 
+/* A constant GCC made itself (an initialised local aggregate put in the
+ * constant pool as .LC0, a CSWTCH switch table): its name is a number
+ * that moves with unrelated code, its contents are part of the code that
+ * reads it, and what it points at is referenced by that code. As Clang's
+ * private constants (hp_llvm_hash.cpp). */
+static bool hp_gcc_is_made_constant(tree decl)
+{
+	return DECL_ARTIFICIAL(decl) && TREE_STATIC(decl) && !TREE_PUBLIC(decl) &&
+	       TREE_READONLY(decl) && DECL_INITIAL(decl) && DECL_INITIAL(decl) != error_mark_node;
+}
+
 static void hp_gcc_note_ref(struct hp_gcc_walk *w, tree decl)
 {
 	if (!w->f || decl == current_function_decl)
@@ -136,7 +148,12 @@ static void hp_gcc_hash_decl(struct hp_gcc_walk *w, tree t)
 		return;
 	case VAR_DECL:
 		hp_gcc_hash_type(w, TREE_TYPE(t));
-		if (is_global_var(t)) {
+		if (hp_gcc_is_made_constant(t) && w->made_depth < 8) {
+			w->made_depth++;
+			hp_hash_str(&w->h, "made-constant");
+			hp_gcc_hash_tree(w, DECL_INITIAL(t));
+			w->made_depth--;
+		} else if (is_global_var(t)) {
 			hp_gcc_hash_global(w, t);
 			hp_gcc_note_ref(w, t);
 		} else {
