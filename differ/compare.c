@@ -11,12 +11,19 @@ static bool var_differs(const struct mp_var *n, const struct mp_var *o)
 	       (n->flags ^ o->flags) & (HP_MD_VAR_TLS | HP_MD_VAR_CONST);
 }
 
-/* Read-only, not thread-local, not a proxy slot, and placed in a section
- * that is never written: a const holding addresses (a table of function
- * pointers) lands in .data.rel.ro in a PIE, and patch mode cannot rebuild
- * it (its initialiser would name old symbols), so it stays refused. */
+/* Data a patch may carry a changed copy of: a writable global that no code
+ * writes (the plugin proved it: TU-local, every use reads, no address in
+ * its initialiser, nothing in inline assembly names it — nginx's
+ * `static u_char ngx_http_server_string[] = "Server: nginx" CRLF`, read only
+ * by copies), or one that is read-only, not thread-local, not a proxy
+ * slot, and placed in a section that is never written: a const holding addresses (a table of
+ * function pointers) lands in .data.rel.ro in a PIE, and patch mode cannot rebuild it (its
+ * initialiser would name old symbols), so it stays refused. */
 static bool is_const_data(const struct mp_program *p, const struct mp_var *v)
 {
+	if ((v->flags & (HP_MD_VAR_NEVER_WRITTEN | HP_MD_VAR_TLS | HP_MD_VAR_PROXY)) ==
+	    HP_MD_VAR_NEVER_WRITTEN)
+		return true; /* writable, but the plugin saw every access read it */
 	if ((v->flags & (HP_MD_VAR_CONST | HP_MD_VAR_TLS | HP_MD_VAR_PROXY)) != HP_MD_VAR_CONST)
 		return false;
 	for (size_t i = 0; i < p->elf.nsecs; i++) {

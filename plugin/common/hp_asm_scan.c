@@ -84,3 +84,17 @@ size_t hp_asm_branch_targets(const char *text,
 	}
 	return count;
 }
+
+bool hp_asm_mentions(const char *text, const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (!text || !len)
+		return false;
+	for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+		bool starts = p == text || !is_symbol_char(p[-1]);
+		if (starts && !is_symbol_char(p[len]))
+			return true;
+	}
+	return false;
+}

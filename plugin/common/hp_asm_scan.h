@@ -11,6 +11,7 @@
 #ifndef HP_ASM_SCAN_H
 #define HP_ASM_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -22,6 +23,11 @@ extern "C" {
  * name. Returns how many targets were found. A NULL text finds none. */
 size_t hp_asm_branch_targets(const char *text,
 			     void (*found)(const char *name, size_t len, void *ctx), void *ctx);
+
+/* Does the assembler text name this symbol anywhere (as a whole symbol
+ * token: "counter" in "incl counter(%rip)", not in "counters")? Inline
+ * assembly that names a variable may write it behind the compiler's back. */
+bool hp_asm_mentions(const char *text, const char *name);
 
 #ifdef __cplusplus
 }

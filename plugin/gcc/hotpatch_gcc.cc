@@ -166,6 +166,8 @@ __attribute__((visibility("default"))) int plugin_init(struct plugin_name_args *
 	register_callback(info->base_name, PLUGIN_FINISH_UNIT, hp_gcc_finish_unit, NULL);
 	register_callback(info->base_name, PLUGIN_ALL_IPA_PASSES_START, hp_gcc_note_toplevel_asm,
 			  NULL);
+	register_callback(info->base_name, PLUGIN_ALL_IPA_PASSES_END, hp_gcc_note_never_written,
+			  NULL);
 	if (hp_gcc_patch_mode)
 		register_callback(info->base_name, PLUGIN_ALL_IPA_PASSES_END, hp_gcc_patch_ipa_end,
 				  NULL);

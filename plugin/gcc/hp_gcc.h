@@ -69,6 +69,10 @@ void hp_gcc_note_toplevel_asm(void *gcc_data, void *user_data);
 /* Why the function of this name is not patchable because of it, or NULL. */
 const char *hp_gcc_asm_caller_reason(const char *name);
 
+/* hp_gcc_emit.cc, PLUGIN_ALL_IPA_PASSES_END: note the writable variables
+ * that no code writes (HP_MD_VAR_NEVER_WRITTEN). */
+void hp_gcc_note_never_written(void *gcc_data, void *user_data);
+
 /* hp_gcc_inline.cc: what was inlined before the body pass can see it. */
 void hp_gcc_watch_inlining(void);
 void hp_gcc_collect_blocks(struct hp_gcc_names *out, tree fndecl, tree block);

@@ -6,6 +6,8 @@
  */
 #include "hp_gcc.h"
 
+#include "hp_asm_scan.h"
+
 #include "hp_md_writer.h"
 #include "hp_metadata_format.h"
 
@@ -195,6 +197,108 @@ static void hp_gcc_add_func_descs(vec<struct hp_md_func_desc> *out)
 	}
 }
 
+/* Names of the TU-local writable variables that no code writes
+ * (HP_MD_VAR_NEVER_WRITTEN), found at the end of IPA while every function's
+ * references are still in the symbol table (expansion drops them).
+ * Interned names, not trees: nothing here needs the garbage collector. */
+static struct hp_gcc_names hp_gcc_never_written;
+
+static tree hp_gcc_find_address(tree *tp, int *walk_subtrees, void *data)
+{
+	(void)walk_subtrees;
+	(void)data;
+	return TREE_CODE(*tp) == ADDR_EXPR || TREE_CODE(*tp) == FDESC_EXPR ? *tp : NULL_TREE;
+}
+
+/* A reference that only reads: a load, or the address passed as the source
+ * of memcpy/memmove (how `char page[] = "…"` is usually read). */
+static bool hp_gcc_ref_only_reads(ipa_ref *ref, tree decl)
+{
+	if (ref->use == IPA_REF_LOAD)
+		return true;
+	if (ref->use != IPA_REF_ADDR || !ref->stmt || !is_gimple_call(ref->stmt))
+		return false;
+	gimple *call = ref->stmt;
+	if (!gimple_call_builtin_p(call, BUILT_IN_MEMCPY) &&
+	    !gimple_call_builtin_p(call, BUILT_IN_MEMMOVE))
+		return false;
+	for (unsigned i = 0; i < gimple_call_num_args(call); i++) {
+		tree a = gimple_call_arg(call, i);
+		bool is_decl =
+			TREE_CODE(a) == ADDR_EXPR && get_base_address(TREE_OPERAND(a, 0)) == decl;
+		if (is_decl != (i == 1))
+			return false;
+	}
+	return true; /* its result, if used, is the destination */
+}
+
+/* Does any inline assembly of the unit name the variable? It may write
+ * it where no reference shows. */
+static bool hp_gcc_asm_mentions(const char *name)
+{
+	cgraph_node *fn;
+
+	for (asm_node *a = symtab->first_asm_symbol(); a; a = a->next)
+		if (hp_asm_mentions(TREE_STRING_POINTER(a->asm_str), name))
+			return true;
+	FOR_EACH_FUNCTION_WITH_GIMPLE_BODY(fn)
+	{
+		function *fun = fn->get_fun();
+		basic_block bb;
+
+		if (!fun || !fun->cfg)
+			continue;
+		FOR_EACH_BB_FN(bb, fun)
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi); gsi_next(&gsi))
+			if (gimple_code(gsi_stmt(gsi)) == GIMPLE_ASM &&
+			    hp_asm_mentions(gimple_asm_string(as_a<gasm *>(gsi_stmt(gsi))), name))
+				return true;
+	}
+	return false;
+}
+
+static bool hp_gcc_is_never_written(varpool_node *node)
+{
+	tree decl = node->decl;
+	ipa_ref *ref;
+
+	if (TREE_PUBLIC(decl) || TREE_READONLY(decl) || DECL_THREAD_LOCAL_P(decl) ||
+	    TREE_THIS_VOLATILE(decl) || !node->definition || DECL_HARD_REGISTER(decl) ||
+	    node->externally_visible)
+		return false; /* (force_output is the plugin's own pin) */
+	if (lookup_attribute("used", DECL_ATTRIBUTES(decl)))
+		return false; /* kept for something the compiler does not see */
+	if (DECL_INITIAL(decl) && DECL_INITIAL(decl) != error_mark_node &&
+	    walk_tree(&DECL_INITIAL(decl), hp_gcc_find_address, NULL, NULL))
+		return false;
+	for (unsigned i = 0; node->iterate_referring(i, ref); i++)
+		if (!is_a<cgraph_node *>(ref->referring) || !hp_gcc_ref_only_reads(ref, decl))
+			return false;
+	return !hp_gcc_asm_mentions(hp_gcc_symbol_name(decl));
+}
+
+/* PLUGIN_ALL_IPA_PASSES_END */
+void hp_gcc_note_never_written(void *gcc_data, void *user_data)
+{
+	varpool_node *node;
+
+	(void)gcc_data;
+	(void)user_data;
+	FOR_EACH_VARIABLE(node)
+	if (hp_gcc_is_never_written(node))
+		hp_gcc_names_add(&hp_gcc_never_written, hp_gcc_symbol_name(node->decl));
+}
+
+static bool hp_gcc_never_written_p(tree decl)
+{
+	const char *name = hp_gcc_symbol_name(decl);
+
+	for (size_t i = 0; i < hp_gcc_never_written.n; i++)
+		if (!strcmp(hp_gcc_never_written.v[i], name))
+			return true;
+	return false;
+}
+
 static uint32_t hp_gcc_var_flags(tree decl)
 {
 	uint32_t flags = 0;
@@ -207,6 +311,8 @@ static uint32_t hp_gcc_var_flags(tree decl)
 		flags |= HP_MD_VAR_TLS;
 	if (TREE_READONLY(decl))
 		flags |= HP_MD_VAR_CONST;
+	else if (hp_gcc_never_written_p(decl))
+		flags |= HP_MD_VAR_NEVER_WRITTEN;
 	if (DECL_CONTEXT(decl) && TREE_CODE(DECL_CONTEXT(decl)) == FUNCTION_DECL)
 		flags |= HP_MD_VAR_STATIC_LOCAL;
 	return flags;

@@ -39,6 +39,11 @@ struct ModuleState {
 	// functions that inline assembly calls or jumps to by name, and
 	// where that assembly is (a function's name, or "a top-level asm statement")
 	std::map<std::string, std::string> AsmCallers;
+	// every inline assembly text of the module, and the globals the
+	// source itself kept with __attribute__((used)): either may write a
+	// variable where no IR shows it
+	std::vector<std::string> AsmTexts;
+	std::set<std::string> UsedBySource;
 	bool PatchMode = false;
 	bool Failed = false; // an error was reported: emit nothing more
 	std::string SpecPath;

@@ -10,6 +10,7 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/IR/Mangler.h"
 #include "llvm/Support/Alignment.h"
@@ -126,14 +127,18 @@ static void findAsmCallers(const Module &M, ModuleState &S)
 	};
 	Found Top{S, "a top-level asm statement"};
 	hp_asm_branch_targets(M.getModuleInlineAsm().c_str(), Record, &Top);
+	S.AsmTexts.push_back(M.getModuleInlineAsm());
 	for (const Function &F : M) {
 		Found In{S, F.getName().str() + "()"};
 		for (const BasicBlock &BB : F)
 			for (const Instruction &I : BB)
 				if (auto *CB = dyn_cast<CallBase>(&I))
-					if (auto *IA = dyn_cast<InlineAsm>(CB->getCalledOperand()))
+					if (auto *IA =
+						    dyn_cast<InlineAsm>(CB->getCalledOperand())) {
 						hp_asm_branch_targets(IA->getAsmString().c_str(),
 								      Record, &In);
+						S.AsmTexts.push_back(IA->getAsmString());
+					}
 	}
 }
 
@@ -150,6 +155,12 @@ void startModule(Module &M, ModuleState &S)
 		return;
 	}
 	findAsmCallers(M, S);
+	for (const char *Used : {"llvm.used", "llvm.compiler.used"}) {
+		SmallVector<GlobalValue *, 8> Kept;
+		collectUsedGlobalVariables(M, Kept, Used == StringRef("llvm.compiler.used"));
+		for (GlobalValue *GV : Kept)
+			S.UsedBySource.insert(GV->getName().str());
+	}
 	for (Function &F : M) {
 		if (!isEmittedFunction(F))
 			continue;
@@ -308,7 +319,73 @@ static void describeFunction(Function &F, const ModuleState &S, bool Endbr, Func
 	}
 }
 
-static void describeVariable(const GlobalVariable &GV, const Module &M, VarRecord &R)
+// Does every use of V only read memory through it? Loads, the source of
+// memcpy/memmove, and address arithmetic leading to those; the pin in
+// llvm.compiler.used is not a use.
+static bool onlyRead(const Value *V)
+{
+	for (const Use &U : V->uses()) {
+		const User *Us = U.getUser();
+		if (auto *LI = dyn_cast<LoadInst>(Us)) {
+			if (LI->isVolatile())
+				return false;
+			continue;
+		}
+		if (auto *MT = dyn_cast<MemTransferInst>(Us)) {
+			if (U.getOperandNo() != 1 || MT->isVolatile())
+				return false;
+			continue;
+		}
+		if (isa<GetElementPtrInst>(Us) ||
+		    (isa<ConstantExpr>(Us) &&
+		     cast<ConstantExpr>(Us)->getOpcode() == Instruction::GetElementPtr)) {
+			if (!onlyRead(Us))
+				return false;
+			continue;
+		}
+		if (auto *CA = dyn_cast<ConstantArray>(Us)) {
+			bool Pin = true;
+			for (const User *G : CA->users()) {
+				auto *GV = dyn_cast<GlobalVariable>(G);
+				Pin &= GV && (GV->getName() == "llvm.compiler.used" ||
+					      GV->getName() == "llvm.used");
+			}
+			if (Pin)
+				continue;
+		}
+		return false;
+	}
+	return true;
+}
+
+// A constant with no address in it: patch mode can rebuild it as it is.
+static bool holdsNoAddress(const Constant *C)
+{
+	if (isa<GlobalValue>(C) || isa<BlockAddress>(C))
+		return false;
+	for (const Use &Op : C->operands())
+		if (auto *OpC = dyn_cast<Constant>(Op.get()); OpC && !holdsNoAddress(OpC))
+			return false;
+	return true;
+}
+
+// A writable global that no code can write (HP_MD_VAR_NEVER_WRITTEN): only
+// a TU-local one, where this TU's code is all the code that can reach it.
+static bool isNeverWritten(const GlobalVariable &GV, const ModuleState &S)
+{
+	if (!GV.hasLocalLinkage() || GV.isConstant() || GV.isThreadLocal() ||
+	    GV.isExternallyInitialized() || !GV.hasInitializer() ||
+	    S.UsedBySource.count(GV.getName().str()))
+		return false;
+	std::string Asm = asmName(GV);
+	for (const std::string &Text : S.AsmTexts)
+		if (hp_asm_mentions(Text.c_str(), Asm.c_str()))
+			return false;
+	return holdsNoAddress(GV.getInitializer()) && onlyRead(&GV);
+}
+
+static void describeVariable(const GlobalVariable &GV, const Module &M, const ModuleState &S,
+			     VarRecord &R)
 {
 	R.Name = GV.getName().str();
 	R.Asm = asmName(GV);
@@ -322,6 +399,8 @@ static void describeVariable(const GlobalVariable &GV, const Module &M, VarRecor
 		R.Flags |= HP_MD_VAR_TLS;
 	if (GV.isConstant())
 		R.Flags |= HP_MD_VAR_CONST;
+	else if (isNeverWritten(GV, S))
+		R.Flags |= HP_MD_VAR_NEVER_WRITTEN;
 	// clang names a static local "function.variable"; C identifiers
 	// have no dots, so a dotted internal name whose prefix is a
 	// function of this TU is one.
@@ -421,7 +500,7 @@ void finishModule(Module &M, ModuleState &S)
 		if (!isRecordedVariable(GV))
 			continue;
 		Vars.emplace_back();
-		describeVariable(GV, M, Vars.back());
+		describeVariable(GV, M, S, Vars.back());
 		Pin.push_back(&GV);
 	}
 	for (auto &[Target, Slot] : S.Proxies) {

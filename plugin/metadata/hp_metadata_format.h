@@ -112,6 +112,10 @@ enum {
 	HP_MD_VAR_STATIC_LOCAL = 1u << 4, /* a function's static local */
 	HP_MD_VAR_PROXY = 1u << 5,	  /* patch mode: a proxy slot for name */
 	HP_MD_VAR_DECLARATION = 1u << 6,  /* referenced, not defined here */
+	/* Writable, but no code can write it: local to the TU, every use
+	 * reads it (a load, the source of a copy), and its initial value holds
+	 * no address. A patch may carry a changed copy as for a const. */
+	HP_MD_VAR_NEVER_WRITTEN = 1u << 7,
 };
 
 struct hp_md_var_disk {

@@ -58,11 +58,26 @@ static void test_what_the_compiler_sees_ignored(void **state)
 	expect_targets(NULL, "", 0);
 }
 
+static void test_mentions_whole_symbols(void **state)
+{
+	(void)state;
+	assert_true(hp_asm_mentions("incl counter(%rip)", "counter"));
+	assert_true(hp_asm_mentions("movq $0, counter", "counter"));
+	assert_true(hp_asm_mentions("lea page.1(%rip), %rax", "page.1"));
+	assert_false(hp_asm_mentions("incl counters(%rip)", "counter"));
+	assert_false(hp_asm_mentions("incl my_counter(%rip)", "counter"));
+	assert_false(hp_asm_mentions("incl counter.2(%rip)", "counter"));
+	assert_false(hp_asm_mentions("nop", "counter"));
+	assert_false(hp_asm_mentions(NULL, "counter"));
+	assert_false(hp_asm_mentions("counter", ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calls_and_jumps_found),
 		cmocka_unit_test(test_what_the_compiler_sees_ignored),
+		cmocka_unit_test(test_mentions_whole_symbols),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# A small program and its fix (-DFIXED) patched live: build both with the
+# plugin at one optimisation level, mkpatch (exit 0, and --explain must
+# match EXPLAIN), start the old build with the runtime, and watch its
+# never-returning loop print BEFORE, then AFTER once the patch is applied,
+# then BEFORE again after revert. The program prints one line per round,
+# "R ROUND TEXT"; BEFORE and AFTER are the expected TEXT.
+#
+# Usage: live-fix.sh ROOT WORK CC PLUGIN RUNTIME CLI MKPATCH OPT SRC EXPLAIN BEFORE AFTER
+set -euo pipefail
+root=$1 work=$2 cc=$3 plugin=$4 runtime=$5 cli=$6 mkpatch=$7 opt=$8 src=$9
+explain=${10} before=${11} after=${12}
+. "$root/scripts/lib/hpkv.sh"
+
+hpkv_test_begin
+flag=$(hpkv_plugin_flag)
+name=$(basename "$src")
+cp "$src" "$work/$name"
+cd "$work"
+for v in v1 v2; do
+	defs=()
+	[[ $v == v2 ]] && defs=(-DFIXED)
+	"$cc" "$opt" -g "$flag" "${defs[@]}" -c "$name" -o "$v.o" || fail "compiling $v failed"
+	"$cc" "$v.o" -o "$v" || fail "linking $v failed"
+done
+"$mkpatch" --explain v1 v2 -o fix.hpk >explain.txt 2>mkpatch.err ||
+	{ cat explain.txt mkpatch.err; fail "mkpatch exited $?"; }
+cat explain.txt
+grep -Eq -- "$explain" explain.txt || fail "--explain does not match '$explain'"
+
+LD_PRELOAD=$runtime ./v1 >out.txt 2>program.log &
+engine_pid=$!
+# expect WHAT TEXT: the second round printed after now shows TEXT (the
+# first may have been computed before the change)
+expect() {
+	local start line _
+	start=$(wc -l <out.txt)
+	for _ in $(seq 400); do
+		line=$(tail -n +$((start + 1)) out.txt | grep '^R ' | sed -n 2p)
+		[[ -n $line ]] && break
+		kill -0 "$engine_pid" 2>/dev/null || { cat program.log; fail "the program died"; }
+		sleep 0.05
+	done
+	[[ -n $line ]] || fail "$1: no fresh line within 20 s"
+	[[ ${line#R * } == "$2" ]] || fail "$opt $1: printed '${line#R * }', expected '$2'"
+}
+expect "before apply" "$before"
+"$cli" apply "$engine_pid" fix.hpk || fail "apply failed"
+expect "after apply" "$after"
+"$cli" revert "$engine_pid" || fail "revert failed"
+expect "after revert" "$before"
+kill -TERM "$engine_pid"
+wait "$engine_pid" 2>/dev/null || true
+engine_pid=
+echo "PASS: $opt $name: '$before' -> '$after' -> '$before' live"
