@@ -27,7 +27,7 @@ enum {
 
 struct options {
 	const char *old_path, *new_path, *output, *name, *linker_script;
-	bool explain, json, dry_run, verbose, keep_temps;
+	bool explain, json, dry_run, verbose, keep_temps, line_changes;
 };
 
 static void usage(FILE *out)
@@ -44,6 +44,9 @@ static void usage(FILE *out)
 	      "      --name NAME      patch name (default: PKG's basename)\n"
 	      "      --linker-script FILE  package linker script\n"
 	      "      --keep-temps     keep the patch-mode objects and specs\n"
+	      "      --line-changes   also replace functions whose only change is the\n"
+	      "                       line numbers they pass with __FILE__ (asserts,\n"
+	      "                       log macros); by default they keep their old code\n"
 	      "  -v, --verbose        show the commands run\n"
 	      "  -h, --help           this text\n"
 	      "\n"
@@ -55,7 +58,7 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_EXPLAIN = 256, OPT_JSON, OPT_NAME, OPT_KEEP, OPT_LDS };
+	enum { OPT_EXPLAIN = 256, OPT_JSON, OPT_NAME, OPT_KEEP, OPT_LDS, OPT_LINES };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"explain", no_argument, NULL, OPT_EXPLAIN},
@@ -64,6 +67,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"name", required_argument, NULL, OPT_NAME},
 		{"linker-script", required_argument, NULL, OPT_LDS},
 		{"keep-temps", no_argument, NULL, OPT_KEEP},
+		{"line-changes", no_argument, NULL, OPT_LINES},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -91,6 +95,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NAME:
 			o->name = optarg;
+			break;
+		case OPT_LINES:
+			o->line_changes = true;
 			break;
 		case OPT_KEEP:
 			o->keep_temps = true;
@@ -140,13 +147,15 @@ static char *patch_name(const struct options *o)
 	return base;
 }
 
-static int analyse(struct mp_program *old, struct mp_program *new, struct mp_diff_stats *st,
-		   struct mp_findings *fi, struct mp_diag *d)
+static int analyse(const struct options *o, struct mp_program *old, struct mp_program *new,
+		   struct mp_diff_stats *st, struct mp_findings *fi, struct mp_diag *d)
 {
 	int err = mp_correlate(old, new, d);
 	if (err)
 		return err;
 	mp_compare(old, new);
+	if (o->line_changes)
+		mp_compare_include_lines(new);
 	err = mp_check_machine_code(old, new, fi);
 	if (!err)
 		err = mp_include(old, new, st);
@@ -228,7 +237,7 @@ int main(int argc, char **argv)
 		status = fail(&d, err);
 		goto out_new;
 	}
-	if ((err = analyse(&old, &new, &st, &fi, &d))) {
+	if ((err = analyse(&o, &old, &new, &st, &fi, &d))) {
 		status = fail(&d, err);
 		goto out_new;
 	}

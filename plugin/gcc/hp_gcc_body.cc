@@ -357,16 +357,28 @@ static bool hp_gcc_passes_file_name(gimple *stmt, const char *file)
  * is left out of the body hash and goes into the line hash, as in the
  * Clang plugin (hp_llvm_hash.cpp says why and what makes it safe).
  * Operand i of a call is argument i - 3. */
+static bool hp_gcc_is_line_at(gimple *stmt, tree op, location_t loc)
+{
+	return loc != UNKNOWN_LOCATION && LOCATION_FILE(loc) && LOCATION_LINE(loc) &&
+	       tree_to_uhwi(op) == (unsigned HOST_WIDE_INT)LOCATION_LINE(loc) &&
+	       hp_gcc_passes_file_name(stmt, LOCATION_FILE(loc));
+}
+
 static bool hp_gcc_line_argument(struct hp_gcc_walk *w, gimple *stmt, unsigned i)
 {
-	location_t loc = gimple_location(stmt);
 	tree op = gimple_op(stmt, i);
 
 	if (!w->f || gimple_code(stmt) != GIMPLE_CALL || i < 3 || !op ||
-	    TREE_CODE(op) != INTEGER_CST || loc == UNKNOWN_LOCATION || !LOCATION_FILE(loc) ||
-	    !tree_fits_uhwi_p(op) ||
-	    tree_to_uhwi(op) != (unsigned HOST_WIDE_INT)LOCATION_LINE(loc) || !LOCATION_LINE(loc) ||
-	    !hp_gcc_passes_file_name(stmt, LOCATION_FILE(loc)))
+	    TREE_CODE(op) != INTEGER_CST || !tree_fits_uhwi_p(op))
+		return false;
+	/* the call's own line, or the line of a call it was inlined from (a
+	 * log helper inlined into its caller passes the caller's __LINE__) */
+	bool found = hp_gcc_is_line_at(stmt, op, gimple_location(stmt));
+	for (tree b = gimple_block(stmt); !found && b && TREE_CODE(b) == BLOCK;
+	     b = BLOCK_SUPERCONTEXT(b))
+		if (inlined_function_outer_scope_p(b))
+			found = hp_gcc_is_line_at(stmt, op, BLOCK_SOURCE_LOCATION(b));
+	if (!found)
 		return false;
 	if (!w->line_count++)
 		hp_hash_init(&w->lines, 0x4c494e45 /* "LINE" */);

@@ -11,9 +11,9 @@
 //
 // One more thing is kept out: __FILE__ and __LINE__ passed together to a
 // call (assert's __assert_fail, a log macro): an integer argument equal to
-// the call's own source line, in a call that also passes the call's source
-// file name as a string. A line inserted above would otherwise change
-// every such function below it. Those numbers go into a separate line hash
+// the call's own source line (or that of a call it was inlined from), in a
+// call that also passes that line's source file name as a string. A line inserted above would
+// otherwise change every such function below it. Those numbers go into a separate line hash
 // instead, so mkpatch can tell "only line numbers changed" from unchanged
 // and from changed. An argument that equals its line in one build and not
 // in the other hashes differently (marker vs. value), and the file name
@@ -392,11 +392,15 @@ bool IRHasher::lineArgument(const Instruction &I, const Use &U)
 	auto *CI = dyn_cast<ConstantInt>(U.get());
 	const DebugLoc &Loc = I.getDebugLoc();
 
-	if (!CB || !CI || !CB->isArgOperand(&U) || !Loc || !Loc.getLine() ||
-	    CI->getBitWidth() > 64 || CI->getZExtValue() != Loc.getLine())
+	if (!CB || !CI || !CB->isArgOperand(&U) || !Loc || CI->getBitWidth() > 64)
 		return false;
-	auto *Scope = dyn_cast_or_null<DIScope>(Loc.getScope());
-	if (!Scope || !passesFileName(*CB, Scope->getFilename()))
+	// The call's own line, or the line of a call it was inlined from: a
+	// log helper inlined into its caller passes the caller's __LINE__.
+	const DILocation *At = Loc.get();
+	while (At && !(At->getLine() && CI->getZExtValue() == At->getLine() &&
+		       passesFileName(*CB, At->getFilename())))
+		At = At->getInlinedAt();
+	if (!At)
 		return false;
 	if (!Lines++)
 		hp_hash_init(&LineH, 0x6c696e65); // "line"

@@ -26,6 +26,9 @@ done
 [ "$(line_hash a.o checked)" != "$(line_hash b.o checked)" ] ||
 	fail "checked(): line hash did not change when its line numbers moved"
 [ -z "$(line_hash a.o plain)" ] || fail "plain() has a line hash"
+[ -n "$(line_hash a.o helped)" ] || fail "helped(): the inlined helper's __LINE__ was not recognised"
+[ "$(body_hash a.o helped)" = "$(body_hash b.o helped)" ] ||
+	fail "helped(): body hash changed when only its line numbers moved"
 # coded(): 21 on line 21 is a constant like any other
 [ -z "$(line_hash a.o coded)" ] || fail "coded(): a constant without __FILE__ taken for a line"
 [ "$(body_hash a.o coded)" != "$(body_hash c.o coded)" ] ||

@@ -26,3 +26,18 @@ int plain(int x)
 {
 	return x * 3;
 }
+
+/* A log helper inlined into its caller: the number reaches sink() from the
+ * caller's line, which is where __LINE__ was written. */
+void sink(const char *file, int line, const char *msg);
+static inline void log_here(const char *file, int line, const char *msg)
+{
+	sink(file, line, msg);
+}
+#define LOG2(msg) log_here(__FILE__, __LINE__, msg)
+
+int helped(int x)
+{
+	LOG2("helped");
+	return x - 1;
+}
