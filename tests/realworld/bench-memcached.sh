@@ -47,7 +47,8 @@ one_round() {
 	rw_stop
 	! grep -q 'Fatal error' <<<"$got" || fail "memcslap against $variant reported errors"
 	read -r n secs < <(sed -n "s/^Time to $test *\([0-9]*\) keys by .*: *\([0-9.]*\) seconds.*/\1 \2/p" <<<"$got")
-	[[ ${n:-0} == $((ops * threads)) ]] || fail "memcslap $test against $variant did $n of $((ops * threads))"
+	# memcslap counts get hits only; a few misses are not errors, many are
+	((${n:-0} * 100 >= ops * threads * 95)) || fail "memcslap $test against $variant did $n of $((ops * threads))"
 	echo "$variant $test $n $secs" >>"$work/samples"
 	printf '   %-6s %-3s %7d ops %7.3f s\n' "$variant" "$test" "$n" "$secs"
 }
