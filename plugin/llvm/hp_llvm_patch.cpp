@@ -100,25 +100,23 @@ static bool isCompilerMadeConstant(const GlobalVariable &GV)
 	return GV.hasPrivateLinkage() && GV.isConstant() && GV.hasInitializer();
 }
 
-// The globals whose initialisers hold the constant C (through arrays,
-// structs and constant expressions).
-static std::vector<GlobalVariable *> initialiserOwners(User *C)
+// The globals (variables, aliases) whose initialisers or aliasees hold the
+// constant C, through arrays, structs and constant expressions.
+static std::vector<GlobalValue *> initialiserOwners(User *C)
 {
 	std::vector<User *> Work{C};
 	std::set<User *> Seen;
-	std::vector<GlobalVariable *> Owners;
+	std::vector<GlobalValue *> Owners;
 
 	while (!Work.empty()) {
 		User *U = Work.back();
 		Work.pop_back();
 		if (!Seen.insert(U).second)
 			continue;
-		if (auto *GV = dyn_cast<GlobalVariable>(U)) {
+		if (auto *GV = dyn_cast<GlobalValue>(U)) {
 			Owners.push_back(GV);
 			continue;
 		}
-		if (isa<GlobalValue>(U))
-			continue; // an alias of the target: its own uses are checked
 		for (User *Up : U->users())
 			Work.push_back(Up);
 	}
@@ -165,11 +163,13 @@ static bool redirectUses(Module &M, ModuleState &S, GlobalValue *Target,
 	for (Use &U : make_early_inc_range(Target->uses())) {
 		auto *I = dyn_cast<Instruction>(U.getUser());
 		if (!I) {
-			for (GlobalVariable *Owner : initialiserOwners(U.getUser())) {
-				if (Owner->getName().starts_with("llvm."))
-					continue;
-				if (isCompilerMadeConstant(*Owner)) {
-					Tables.insert(Owner);
+			if (auto *GV = dyn_cast<GlobalVariable>(U.getUser());
+			    GV && GV->getName().starts_with("llvm."))
+				continue;
+			for (GlobalValue *Owner : initialiserOwners(U.getUser())) {
+				auto *Var = dyn_cast<GlobalVariable>(Owner);
+				if (Var && isCompilerMadeConstant(*Var)) {
+					Tables.insert(Var);
 					continue;
 				}
 				reportRefusal(
