@@ -174,6 +174,18 @@ static bool is_dep_option_with_arg(const char *a)
 	return !strcmp(a, "-MF") || !strcmp(a, "-MT") || !strcmp(a, "-MQ");
 }
 
+/* Dependency-file options in one word: -MD, -MMD, -MP, -MG, -MFfile,
+ * -MTtarget, -MQtarget, -Wp,-MD,file. The patch's compile writes no
+ * dependency file, and the rest of the family alone is an error: automake's
+ * "-MT x.o -MD -MP -MF .deps/x.Tpo" without -MD/-MF leaves -MP, and GCC
+ * stops with "to generate dependencies you must specify either -M or -MM". */
+static bool is_dep_option(const char *a)
+{
+	return !strcmp(a, "-MD") || !strcmp(a, "-MMD") || !strcmp(a, "-MP") || !strcmp(a, "-MG") ||
+	       !strncmp(a, "-MF", 3) || !strncmp(a, "-MT", 3) || !strncmp(a, "-MQ", 3) ||
+	       !strncmp(a, "-Wp,-M", 6);
+}
+
 static bool same_command(const struct mp_tu *a, const struct mp_tu *b)
 {
 	if (a->argc != b->argc || strcmp(a->cwd, b->cwd))
@@ -201,10 +213,17 @@ static bool other_source(const struct mp_program *p, const struct mp_tu *tu, con
 }
 
 /* The recorded argv with -o/-M* and other TUs' sources dropped and -fPIC,
- * -c, -o obj added. */
+ * -c, -o obj added. GCC with -fPIC assumes that a global function may be
+ * interposed at load time, so it stops inlining, splitting (foo.part.N) and
+ * cloning global functions: the patch's code would then differ from NEW's
+ * and lack NEW's clones. A TU built without -fPIC made no such assumption,
+ * so its recompile gets -fno-semantic-interposition, which keeps exactly
+ * those decisions; so did a TU built -fPIE (Debian's default). Clang ignores
+ * interposition for these already; a TU built -fPIC for a shared library
+ * keeps its own assumption. */
 static const char **patch_argv(const struct mp_program *p, const struct mp_tu *tu, const char *obj)
 {
-	const char **v = calloc((size_t)tu->argc + 6, sizeof(*v));
+	const char **v = calloc((size_t)tu->argc + 7, sizeof(*v));
 	if (!v)
 		return NULL;
 	size_t n = 0;
@@ -215,9 +234,7 @@ static const char **patch_argv(const struct mp_program *p, const struct mp_tu *t
 			i++;
 			continue;
 		}
-		if (i > 0 &&
-		    ((!strncmp(a, "-o", 2) && a[2]) || !strcmp(a, "-MD") || !strcmp(a, "-MMD") ||
-		     !strncmp(a, "-MF", 3) || !strncmp(a, "-Wp,-M", 6)))
+		if (i > 0 && ((!strncmp(a, "-o", 2) && a[2]) || is_dep_option(a)))
 			continue;
 		if (i > 0 && other_source(p, tu, a))
 			continue;
@@ -227,6 +244,9 @@ static const char **patch_argv(const struct mp_program *p, const struct mp_tu *t
 	if (!has_c)
 		v[n++] = "-c";
 	v[n++] = "-fPIC";
+	if (tu->compiler == HP_MD_COMPILER_GCC &&
+	    (!(tu->flags & HP_MD_TU_PIC) || tu->flags & HP_MD_TU_PIE))
+		v[n++] = "-fno-semantic-interposition";
 	v[n++] = "-o";
 	v[n++] = obj;
 	v[n] = NULL;
