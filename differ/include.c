@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../plugin/metadata/hp_metadata_format.h"
 
@@ -93,6 +94,33 @@ static void add_const_users(struct mp_program *old, struct mp_program *new)
 	}
 }
 
+/* GCC's foo.cold (also foo.part.0.cold): the unlikely blocks of foo, moved
+ * to .text.unlikely. Nothing calls it; only foo's own body jumps into it,
+ * and it jumps back. Older metadata without the FRAGMENT flag: a clone
+ * named *.cold without an atomic entry. */
+static bool is_fragment(const struct mp_func *f)
+{
+	size_t n = strlen(f->name);
+	return f->flags & HP_MD_FUNC_FRAGMENT ||
+	       (f->flags & HP_MD_FUNC_CLONE && !(f->flags & HP_MD_FUNC_PATCHABLE) && n > 5 &&
+		!strcmp(f->name + n - 5, ".cold"));
+}
+
+/* A fragment whose origin is replaced is replaced with it: the new origin
+ * jumps into its own new fragment, and a thread still in the old fragment
+ * jumps back into the old origin, which stays as it was. A fragment whose
+ * origin is not in P stays in P and is refused (not patchable). */
+static void fragment_follows_origin(struct mp_program *new, struct mp_func *f)
+{
+	if (!f->in_p || !f->twin || !is_fragment(f) || !*f->origin)
+		return;
+	const struct mp_func *origin = mp_find_func(new, f->origin, f->tu);
+	if (!origin || !origin->in_p || is_fragment(origin))
+		return;
+	f->in_p = false;
+	f->with_origin = origin;
+}
+
 int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_stats *st)
 {
 	struct edges e = {0};
@@ -135,6 +163,8 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 			work[nwork++] = (uint32_t)(g - new->funcs);
 		}
 	}
+	for (uint32_t i = 0; i < new->nfuncs; i++)
+		fragment_follows_origin(new, &new->funcs[i]);
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i];
 		if (f->twin &&

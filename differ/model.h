@@ -58,6 +58,10 @@ struct mp_func {
 	const struct mp_func *cause;	/* for MP_WHY_INLINES */
 	const struct mp_var *cause_var; /* for MP_WHY_CONST (NEW's variable) */
 	bool in_p;			/* replaced (OLD twin exists) or new-kept */
+	/* a fragment of its origin's body (foo.cold) whose origin is in P:
+	 * the origin's replacement brings its own fragment, so this one
+	 * needs no redirect (threads in it return into the old origin) */
+	const struct mp_func *with_origin;
 };
 
 struct mp_var {

@@ -41,6 +41,9 @@ void mp_report_explain(FILE *out, const struct mp_program *new)
 	}
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		const struct mp_func *f = &new->funcs[i];
+		if (f->with_origin)
+			fprintf(out, "%s (%s): part of %s(), replaced with it\n", f->name,
+				f->tu->source, f->with_origin->name);
 		if (f->lines_only && !f->in_p)
 			fprintf(out, "%s (%s): line numbers only, not replaced\n", f->name,
 				f->tu->source);

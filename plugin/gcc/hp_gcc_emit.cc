@@ -189,7 +189,7 @@ static void hp_gcc_add_func_descs(vec<struct hp_md_func_desc> *out)
 			d.name = f->cold_name;
 			d.asm_name = f->cold_name;
 			d.hash = f->hash;
-			d.flags = HP_MD_FUNC_CLONE;
+			d.flags = HP_MD_FUNC_CLONE | HP_MD_FUNC_FRAGMENT;
 			d.origin = f->name;
 			d.not_patchable_reason = "cold part of its origin";
 			out->safe_push(d);
@@ -393,7 +393,7 @@ void hp_gcc_emit_unit(void)
 	memset(&tu, 0, sizeof(tu));
 	hp_gcc_command(&argv, &tu.output);
 	tu.compiler = HP_MD_COMPILER_GCC;
-	tu.flags = (flag_pic ? HP_MD_TU_PIC : 0) |
+	tu.flags = (flag_pic ? HP_MD_TU_PIC : 0) | (flag_pie ? HP_MD_TU_PIE : 0) |
 		   ((flag_cf_protection & CF_BRANCH) ? HP_MD_TU_CF_PROTECTION : 0);
 	tu.source = main_input_filename;
 	tu.cwd = getpwd();

@@ -457,6 +457,8 @@ static void emitRecord(Module &M, ModuleState &S, std::vector<FuncRecord> &Funcs
 		TU.flags |= HP_MD_TU_PATCH_MODE;
 	if (M.getPICLevel() != PICLevel::NotPIC)
 		TU.flags |= HP_MD_TU_PIC;
+	if (M.getPIELevel() != PIELevel::Default)
+		TU.flags |= HP_MD_TU_PIE;
 	if (cfProtectionBranch(M))
 		TU.flags |= HP_MD_TU_CF_PROTECTION;
 	TU.source = Source.c_str();

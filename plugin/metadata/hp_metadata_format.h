@@ -37,6 +37,8 @@ enum {
 	HP_MD_TU_PATCH_MODE = 1u << 0,	  /* record of a patch-mode compile */
 	HP_MD_TU_PIC = 1u << 1,		  /* compiled as position-independent code */
 	HP_MD_TU_CF_PROTECTION = 1u << 2, /* -fcf-protection=branch: entries start with endbr64 */
+	HP_MD_TU_PIE = 1u << 3,		  /* position-independent executable code (-fPIE,
+					     Debian's default): binds locally, unlike -fPIC */
 };
 
 /* hp_md_tu_disk.compiler */
@@ -80,6 +82,9 @@ enum {
 	HP_MD_FUNC_CLONE = 1u << 4,	/* compiler-made clone/part of origin */
 	HP_MD_FUNC_VARIADIC = 1u << 5,
 	HP_MD_FUNC_ADDRESS_TAKEN = 1u << 6, /* may be reached indirectly */
+	HP_MD_FUNC_FRAGMENT = 1u << 7,	    /* a part of origin's body (GCC's foo.cold): never
+					       called, only jumped to from origin; it is
+					       replaced together with origin */
 };
 
 struct hp_md_func_disk {

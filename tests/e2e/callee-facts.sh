@@ -34,7 +34,8 @@ replaced=$(awk '{ print $1 }' explain.txt | sort | tr '\n' ' ')
 [[ $replaced == "answer refresh stop word " ]] ||
 	fail "$opt: mkpatch replaces '$replaced'; expected only the four callees (a caller in the list depends on a callee's body)"
 
-LD_PRELOAD=$runtime ./v1 >out.txt 2>engine.log &
+: >out.txt # before the program starts: its redirection happens in the child
+LD_PRELOAD=$runtime ./v1 >>out.txt 2>engine.log &
 engine_pid=$!
 
 # last_line TAG: the newest complete line of that loop.

@@ -4,12 +4,14 @@
 # match EXPLAIN), start the old build with the runtime, and watch its
 # never-returning loop print BEFORE, then AFTER once the patch is applied,
 # then BEFORE again after revert. The program prints one line per round,
-# "R ROUND TEXT"; BEFORE and AFTER are the expected TEXT.
+# "R ROUND TEXT"; BEFORE and AFTER are the expected TEXT. SYMBOLS (optional)
+# are symbols the old build must have, so that a test of compiler-made parts
+# fails when the compiler stops making them.
 #
-# Usage: live-fix.sh ROOT WORK CC PLUGIN RUNTIME CLI MKPATCH OPT SRC EXPLAIN BEFORE AFTER
+# Usage: live-fix.sh ROOT WORK CC PLUGIN RUNTIME CLI MKPATCH OPT SRC EXPLAIN BEFORE AFTER [SYMBOLS]
 set -euo pipefail
 root=$1 work=$2 cc=$3 plugin=$4 runtime=$5 cli=$6 mkpatch=$7 opt=$8 src=$9
-explain=${10} before=${11} after=${12}
+explain=${10} before=${11} after=${12} symbols=${13:-}
 . "$root/scripts/lib/hpkv.sh"
 
 hpkv_test_begin
@@ -23,12 +25,16 @@ for v in v1 v2; do
 	"$cc" "$opt" -g "$flag" "${defs[@]}" -c "$name" -o "$v.o" || fail "compiling $v failed"
 	"$cc" "$v.o" -o "$v" || fail "linking $v failed"
 done
+for sym in $symbols; do
+	nm v1 | awk '{ print $NF }' | grep -qx -- "$sym" || fail "$cc $opt made no '$sym' (test input too weak)"
+done
 "$mkpatch" --explain v1 v2 -o fix.hpk >explain.txt 2>mkpatch.err ||
 	{ cat explain.txt mkpatch.err; fail "mkpatch exited $?"; }
 cat explain.txt
 grep -Eq -- "$explain" explain.txt || fail "--explain does not match '$explain'"
 
-LD_PRELOAD=$runtime ./v1 >out.txt 2>program.log &
+: >out.txt # before the program starts: its redirection happens in the child
+LD_PRELOAD=$runtime ./v1 >>out.txt 2>program.log &
 engine_pid=$!
 # expect WHAT TEXT: the second round printed after now shows TEXT (the
 # first may have been computed before the change)
@@ -36,7 +42,7 @@ expect() {
 	local start line _
 	start=$(wc -l <out.txt)
 	for _ in $(seq 400); do
-		line=$(tail -n +$((start + 1)) out.txt | grep '^R ' | sed -n 2p)
+		line=$(tail -n +$((start + 1)) out.txt | grep '^R ' | sed -n 2p) || true
 		[[ -n $line ]] && break
 		kill -0 "$engine_pid" 2>/dev/null || { cat program.log; fail "the program died"; }
 		sleep 0.05
