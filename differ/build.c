@@ -3,6 +3,8 @@
 #include "build.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,7 +96,7 @@ static const char *find_linker_script(const struct mp_build_opts *o)
 }
 
 static int link_package(const struct mp_program *new, char **objs, size_t nobjs, const char *so,
-			const struct mp_build_opts *o, struct mp_diag *d)
+			const struct mp_build_opts *o, int out_fd, struct mp_diag *d)
 {
 	const char *cc = NULL;
 	for (uint32_t i = 0; i < new->ntus && !cc; i++)
@@ -120,7 +122,7 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 	argv[n++] = so;
 	for (size_t i = 0; i < nobjs; i++)
 		argv[n++] = objs[i];
-	int rc = mp_run(argv, NULL, NULL, o->log, d);
+	int rc = mp_run(argv, NULL, NULL, o->log, out_fd, d);
 	free(argv);
 	free(script);
 	if (rc < 0)
@@ -138,7 +140,8 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
  * so that every culprit is reported at once; any other failure does. */
 static int recompile_all(const struct mp_program *old, const struct mp_program *new,
 			 struct temps *t, char ***objs, size_t *nobjs,
-			 const struct mp_build_opts *o, struct mp_findings *fi, struct mp_diag *d)
+			 const struct mp_build_opts *o, int out_fd, struct mp_findings *fi,
+			 struct mp_diag *d)
 {
 	bool refused = false;
 	*objs = calloc(new->ntus + 1, sizeof(**objs));
@@ -155,7 +158,7 @@ static int recompile_all(const struct mp_program *old, const struct mp_program *
 			return mp_fail(d, ENOMEM, "out of memory");
 		int err = mp_write_spec(old, new, tu, spec, refusals, d);
 		if (!err)
-			err = mp_recompile(new, tu, spec, obj, o->log, d);
+			err = mp_recompile(new, tu, spec, obj, o->log, out_fd, d);
 		if (err && err != -ENOMEM) {
 			int n = mp_read_refusals(refusals, fi, d);
 			if (n < 0)
@@ -176,26 +179,59 @@ static int recompile_all(const struct mp_program *old, const struct mp_program *
 	return 0;
 }
 
+/* A failed compile's message gains the compiler's first error line from the
+ * log, so the one line mkpatch prints says what went wrong. */
+static void add_first_error(const char *log_path, struct mp_diag *d)
+{
+	FILE *f = log_path ? fopen(log_path, "r") : NULL;
+	char line[512];
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "error"))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		size_t used = strlen(d->msg);
+		if (used + 2 < sizeof(d->msg))
+			snprintf(d->msg + used, sizeof(d->msg) - used, ": %s", line);
+		break;
+	}
+	fclose(f);
+}
+
 int mp_build_package(const struct mp_program *old, const struct mp_program *new,
 		     const struct mp_build_opts *o, struct mp_findings *fi, struct mp_diag *d)
 {
+	int out_fd = -1;
+	if (o->compiler_log) {
+		out_fd = open(o->compiler_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out_fd < 0)
+			return mp_fail(d, errno, "cannot write '%s': %s", o->compiler_log,
+				       strerror(errno));
+	}
 	struct temps t = {.keep = o->keep_temps};
 	const char *tmp = getenv("TMPDIR");
 	snprintf(t.dir, sizeof(t.dir), "%s/mkpatch.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(t.dir)) {
 		int e = errno;
 		t.dir[0] = 0;
+		if (out_fd >= 0)
+			close(out_fd);
 		return mp_fail(d, e, "cannot create a temporary directory: %s", strerror(e));
 	}
 	char **objs = NULL;
 	size_t nobjs = 0;
 	mark_tus(new);
-	int err = recompile_all(old, new, &t, &objs, &nobjs, o, fi, d);
+	int err = recompile_all(old, new, &t, &objs, &nobjs, o, out_fd, fi, d);
 	char *so = err ? NULL : temp_path(&t, "patch", 0, ".so");
 	if (!err && !so)
 		err = mp_fail(d, ENOMEM, "out of memory");
 	if (!err)
-		err = link_package(new, objs, nobjs, so, o, d);
+		err = link_package(new, objs, nobjs, so, o, out_fd, d);
+	if (out_fd >= 0)
+		close(out_fd);
+	if (err == -MP_ERECOMPILE)
+		add_first_error(o->compiler_log, d);
 	if (!err)
 		err = mp_emit_package(old, new, so, o, fi, d);
 	free(objs);

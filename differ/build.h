@@ -16,6 +16,9 @@ struct mp_build_opts {
 	const char *linker_script; /* NULL: look for hotpatch-package.ld */
 	bool keep_temps;
 	FILE *log; /* -v: commands run; NULL for quiet */
+	/* where the compilers' and the linker's own messages go (created or
+	 * emptied; their warnings are not mkpatch's report); NULL: stderr */
+	const char *compiler_log;
 };
 
 /* Returns 0, -MP_ERECOMPILE (message in d), -MP_EREFUSED (the reasons,

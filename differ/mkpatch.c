@@ -3,6 +3,7 @@
  *   open both → correlate → compare → include (P) → check → emit
  *
  * Only this file prints and chooses exit statuses. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "check.h"
@@ -168,12 +171,38 @@ static int analyse(const struct options *o, struct mp_program *old, struct mp_pr
 	return err;
 }
 
+/* The compilers' own messages (warnings of the program's code, mostly) are
+ * not mkpatch's report: they went to PKG.log. Say where, show them with -v,
+ * and leave no empty log behind. */
+static void show_compiler_log(const struct options *o, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return;
+	if (st.st_size == 0) {
+		unlink(path);
+		return;
+	}
+	FILE *f = o->verbose ? fopen(path, "r") : NULL;
+	if (f) {
+		char buf[4096];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, n, stderr);
+		fclose(f);
+	}
+	fprintf(stderr, "mkpatch: the compilers' messages are in '%s'%s\n", path,
+		o->verbose ? "" : " (-v shows them)");
+}
+
 static int emit(const struct options *o, const struct mp_program *old, const struct mp_program *new,
 		struct mp_findings *fi, struct mp_diag *d)
 {
-	char *name = patch_name(o);
-	if (!name)
+	char *name = patch_name(o), *compiler_log = NULL;
+	if (!name || asprintf(&compiler_log, "%s.log", o->output) < 0) {
+		free(name);
 		return mp_fail(d, ENOMEM, "out of memory");
+	}
 	struct mp_build_opts bo = {
 		.output = o->output,
 		.name = name,
@@ -181,8 +210,11 @@ static int emit(const struct options *o, const struct mp_program *old, const str
 		.linker_script = o->linker_script,
 		.keep_temps = o->keep_temps,
 		.log = o->verbose ? stderr : NULL,
+		.compiler_log = compiler_log,
 	};
 	int err = mp_build_package(old, new, &bo, fi, d);
+	show_compiler_log(o, compiler_log);
+	free(compiler_log);
 	free(name);
 	return err;
 }
@@ -219,6 +251,11 @@ static int report(const struct options *o, const struct mp_program *old,
 int main(int argc, char **argv)
 {
 	struct options o = {0};
+	/* Every line whole: the report (stdout) and the diagnostics (stderr)
+	 * often share one file, and a block-buffered stdout would split lines
+	 * between them. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (parse_args(argc, argv, &o)) {
 		usage(stderr);
 		return EXIT_USAGE;

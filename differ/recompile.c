@@ -125,7 +125,8 @@ static void log_command(FILE *log, const char *const *argv, const char *cwd, con
 	fputs(")\n", log);
 }
 
-int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log, struct mp_diag *d)
+int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log, int out_fd,
+	   struct mp_diag *d)
 {
 	log_command(log, argv, cwd, env);
 	int pipefd[2];
@@ -141,7 +142,10 @@ int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log,
 	}
 	if (pid == 0) {
 		int e = 0;
-		if (cwd && chdir(cwd))
+		if (out_fd >= 0 &&
+		    (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(out_fd, STDERR_FILENO) < 0))
+			e = errno;
+		if (!e && cwd && chdir(cwd))
 			e = errno;
 		if (!e && env)
 			putenv((char *)env);
@@ -266,7 +270,7 @@ static bool file_in(const char *dir, const char *path)
 }
 
 int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char *spec_path,
-		 const char *obj_path, FILE *log, struct mp_diag *d)
+		 const char *obj_path, FILE *log, int out_fd, struct mp_diag *d)
 {
 	if (!tu->argc)
 		return mp_fail(d, MP_ERECOMPILE, "no compile command recorded for '%s'",
@@ -285,7 +289,7 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
 		return mp_fail(d, ENOMEM, "out of memory");
 	}
 	unlink(obj_path);
-	int rc = mp_run(argv, *tu->cwd ? tu->cwd : NULL, env, log, d);
+	int rc = mp_run(argv, *tu->cwd ? tu->cwd : NULL, env, log, out_fd, d);
 	free(argv);
 	free(env);
 	if (rc < 0) {
