@@ -190,6 +190,19 @@ int mp_correlate(struct mp_program *old, struct mp_program *new, struct mp_diag 
 			d, MP_EDIFFERENT,
 			"'%s' and '%s' share no translation unit: builds of different programs?",
 			old->elf.path, new->elf.path);
+	/* Hashes made under different rules differ for every function: a
+	 * patch of the whole program, not of the fix. */
+	for (uint32_t i = 0; i < new->ntus; i++) {
+		const struct mp_tu *n = &new->tus[i], *o = n->twin;
+		if (o && o->hash_rules != n->hash_rules)
+			return mp_fail(
+				d, MP_EDIFFERENT,
+				"'%s' was compiled by different hotpatch plugin versions in OLD "
+				"(%s, hash rules %u) and NEW (%s, hash rules %u): build NEW "
+				"with the plugin OLD was built with",
+				n->source, o->plugin_version, o->hash_rules, n->plugin_version,
+				n->hash_rules);
+	}
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *n = &new->funcs[i];
 		if (!n->address)

@@ -190,6 +190,7 @@ static int parse_record(struct mp_program *p, struct caps *cap, const struct rec
 	memset(tu, 0, sizeof(*tu));
 	tu->flags = h->flags;
 	tu->compiler = h->compiler;
+	tu->hash_rules = h->hash_rules;
 	err = parse_tu_strings(r, h, tu, d);
 	if (!err)
 		err = parse_refs(r, h, tu, d);

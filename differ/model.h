@@ -32,7 +32,7 @@ enum {
 struct mp_tu {
 	const char *source, *cwd, *output, *compiler_version, *plugin_version;
 	const char **argv; /* argc strings */
-	uint32_t argc, flags, compiler;
+	uint32_t argc, flags, compiler, hash_rules;
 	const char **refs; /* resolved string offsets of the record's refs[] */
 	uint32_t nrefs;
 	struct mp_tu *twin;

@@ -54,8 +54,8 @@ static void hp_read_header(const unsigned char *p, struct hp_md_tu_disk *h)
 	h->output = hp_get32(p + 68);
 	h->compiler_version = hp_get32(p + 72);
 	h->plugin_version = hp_get32(p + 76);
-	h->reserved[0] = hp_get32(p + 80);
-	h->reserved[1] = hp_get32(p + 84);
+	h->hash_rules = hp_get32(p + 80);
+	h->reserved = hp_get32(p + 84);
 }
 
 static int hp_check_header(const struct hp_md_tu_disk *h)

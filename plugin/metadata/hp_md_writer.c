@@ -359,6 +359,7 @@ static void hp_enc_header(struct hp_md_enc *e, unsigned char *p, const struct hp
 	hp_put32(p + 68, hp_strtab_add(t, tu->output));
 	hp_put32(p + 72, hp_strtab_add(t, tu->compiler_version));
 	hp_put32(p + 76, hp_strtab_add(t, tu->plugin_version));
+	hp_put32(p + 80, HP_MD_HASH_RULES);
 }
 
 int hp_md_asm_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs, size_t nf,

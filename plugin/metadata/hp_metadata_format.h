@@ -31,6 +31,11 @@
 #define HP_MD_MAGIC "HPMD" /* 4 bytes, no terminator on disk */
 #define HP_MD_VERSION 1
 #define HP_MD_ALIGN 8
+/* Bumped whenever the plugins hash or optimise differently, so that two
+ * builds whose hashes cannot be compared are told apart: 1 = callees
+ * inexact for IPO (nobuiltin), line numbers out of the body hash, GCC
+ * constants by content. */
+#define HP_MD_HASH_RULES 1
 
 /* hp_md_tu_disk.flags */
 enum {
@@ -69,7 +74,9 @@ struct hp_md_tu_disk {
 	uint32_t output;	   /* object file path as given with -o, or "" */
 	uint32_t compiler_version; /* e.g. "clang 19.1.7" */
 	uint32_t plugin_version;   /* e.g. "hotpatch 0.1.0" */
-	uint32_t reserved[2];
+	uint32_t hash_rules;	   /* HP_MD_HASH_RULES of the writer (0: before there
+				      was one): hashes compare only under the same rules */
+	uint32_t reserved;
 };
 HP_MD_STATIC_ASSERT(sizeof(struct hp_md_tu_disk) == 88, "hp_md_tu_disk layout");
 

@@ -132,7 +132,8 @@ def main():
     out.append("\t.short 1, %d" % HDR)
     hdr = [size, flags(tu.get("flags"), TU_FLAGS), 1, len(frecs), func_off, len(vrecs),
            var_off, len(refs), ref_off, str_off, len(strtab), s(source), s(cwd),
-           len(argv), argv_off, s(obj), s("clang 19.1.7"), s("hotpatch-test 0"), 0, 0]
+           len(argv), argv_off, s(obj), s("clang 19.1.7"), s("hotpatch-test 0"),
+           int(tu.get("hash_rules", "0"), 0), 0]
     out.append("\t.long " + ", ".join(str(x) for x in hdr))
     for f, inl, calls, fv in frecs:
         addr = f.get("addr", f["name"])
