@@ -45,7 +45,8 @@ static int add_func(struct hp_pkg_builder *b, const struct mp_program *old,
 		.expected_bytes = bytes,
 		.expected_size = (uint32_t)o->size,
 		.entry_offset = o->entry_offset,
-		.flags = o->flags & HP_MD_FUNC_ENDBR ? HP_PKG_FUNC_ENDBR : 0,
+		.flags = (o->flags & HP_MD_FUNC_ENDBR ? HP_PKG_FUNC_ENDBR : 0) |
+			 (o->flags & HP_MD_FUNC_ENTRY_INSN ? HP_PKG_FUNC_ENTRY_INSN : 0),
 	};
 	int err = hp_pkg_builder_add_func(b, &s);
 	return err ? mp_fail(d, -err, "adding '%s' to the manifest: %s", o->name,

@@ -94,11 +94,26 @@ bool hp_gcc_patch_load(void)
 	return true;
 }
 
+/* The symbol an alias stands for. With -fPIC -fno-semantic-interposition
+ * (mkpatch's flags for a TU built without -fPIC) GCC calls a global function
+ * of the TU through a local alias, reply_add.localalias: a use of the alias
+ * is a use of the function, in the old image as here. */
+static tree hp_gcc_unalias(tree decl)
+{
+	symtab_node *node = symtab_node::get(decl);
+
+	if (!node || !node->alias)
+		return decl;
+	symtab_node *target = node->ultimate_alias_target();
+	return target ? target->decl : decl;
+}
+
 /* HP_SPEC_OLD_FUNC / HP_SPEC_OLD_VAR if uses of decl go through a slot. */
 static unsigned hp_gcc_target_kind(tree decl)
 {
 	unsigned kinds;
 
+	decl = hp_gcc_unalias(decl);
 	if (TREE_CODE(decl) == FUNCTION_DECL) {
 		if (fndecl_built_in_p(decl) && !DECL_ASSEMBLER_NAME_SET_P(decl))
 			return 0;
@@ -304,6 +319,7 @@ static tree hp_gcc_slot(tree target)
 	char *slot_name;
 	tree slot;
 
+	target = hp_gcc_unalias(target);
 	for (i = 0; i < hp_gcc_proxies.length(); i++)
 		if (hp_gcc_proxies[i].target == target)
 			return hp_gcc_proxies[i].slot;

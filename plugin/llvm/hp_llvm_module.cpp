@@ -32,7 +32,6 @@ namespace hp
 {
 
 static const unsigned PrefixBytes = 8; // padding before the entry
-static const unsigned EntryBytes = 2;  // one 2-byte NOP (66 90) at it
 static const unsigned FunctionAlign = 16;
 
 void reportError(LLVMContext &Ctx, const Twine &Msg)
@@ -264,13 +263,18 @@ static const char *makePatchable(Function &F, const ModuleState &S, std::string 
 	if (F.hasFnAttribute(Attribute::Naked))
 		return "naked";
 	if (F.hasFnAttribute("patchable-function-entry") ||
-	    F.hasFnAttribute("patchable-function-prefix"))
+	    F.hasFnAttribute("patchable-function-prefix") || F.hasFnAttribute("patchable-function"))
 		return "patchable_function_entry set by the source";
 	if (F.hasFnAttribute("function-instrument") ||
 	    F.hasFnAttribute("xray-instruction-threshold"))
 		return "xray instrumentation";
 	F.addFnAttr("patchable-function-prefix", std::to_string(PrefixBytes));
-	F.addFnAttr("patchable-function-entry", std::to_string(EntryBytes));
+	// The function's first instruction is the atomic entry when it is 2
+	// bytes or more (a 2-byte NOP is put before it otherwise): LLVM's
+	// prologue-short-redirect. The entry block has no predecessors, so
+	// nothing branches back to it. Saves the 2 bytes of a NOP of our own
+	// in most functions.
+	F.addFnAttr("patchable-function", "prologue-short-redirect");
 	if (!F.getAlign() || F.getAlign()->value() < FunctionAlign)
 		F.setAlignment(Align(FunctionAlign));
 	return nullptr;
@@ -310,7 +314,7 @@ static void describeFunction(Function &F, const ModuleState &S, bool Endbr, Func
 		R.Reason = Reason;
 		return;
 	}
-	R.Flags |= HP_MD_FUNC_PATCHABLE;
+	R.Flags |= HP_MD_FUNC_PATCHABLE | HP_MD_FUNC_ENTRY_INSN;
 	// X86IndirectBranchTracking gives endbr64 to every function that is
 	// not local and unreferenced; ours are all in llvm.compiler.used.
 	if (Endbr && !F.doesNoCfCheck()) {

@@ -89,6 +89,9 @@ enum {
 	HP_MD_FUNC_CLONE = 1u << 4,	/* compiler-made clone/part of origin */
 	HP_MD_FUNC_VARIADIC = 1u << 5,
 	HP_MD_FUNC_ADDRESS_TAKEN = 1u << 6, /* may be reached indirectly */
+	HP_MD_FUNC_ENTRY_INSN = 1u << 8,    /* the 2 patchable bytes begin the first
+					       instruction (>= 2 bytes, never a branch
+					       target), not a NOP of their own */
 	HP_MD_FUNC_FRAGMENT = 1u << 7,	    /* a part of origin's body (GCC's foo.cold): never
 					       called, only jumped to from origin; it is
 					       replaced together with origin */

@@ -61,6 +61,10 @@ _Static_assert(sizeof(struct hp_pkg_header_disk) == 160, "hp_pkg_header_disk lay
 /* hp_pkg_func_disk.flags */
 enum {
 	HP_PKG_FUNC_ENDBR = 1u << 0, /* target entry starts with endbr64 */
+	/* the 2 patchable bytes begin the target's first instruction, which is
+	 * at least 2 bytes long and never a branch target (a NOP only when the
+	 * compiler's first instruction was shorter): any bytes, not 66 90 */
+	HP_PKG_FUNC_ENTRY_INSN = 1u << 1,
 };
 
 struct hp_pkg_func_disk {

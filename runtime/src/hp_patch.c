@@ -209,7 +209,12 @@ static int verify_func(const struct hp_image *img, const struct hp_manifest_func
 		}
 		goto free_buf;
 	}
-	if (hp_load8(sym - 8) != NOP8 || (entry != 0x9066 && entry != 0x9090) ||
+	/* The expected bytes matched already; the layout is checked on top, so a
+	 * package built for an unprepared function is refused with a clear
+	 * reason. A first instruction of the compiler's own (ENTRY_INSN) may be
+	 * any instruction of 2 bytes or more. */
+	int any_entry = !!(f->flags & HP_PKG_FUNC_ENTRY_INSN);
+	if (hp_load8(sym - 8) != NOP8 || (!any_entry && entry != 0x9066 && entry != 0x9090) ||
 	    (want_endbr && memcmp(buf, endbr, 4) != 0)) {
 		hp_seterr(err, errlen,
 			  "function '%s' (%s) is not patchable: needs 8 NOPs before it and a "

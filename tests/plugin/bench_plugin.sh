@@ -4,19 +4,20 @@ set -eu
 rm -rf "$HP_WORK"; mkdir -p "$HP_WORK"; cd "$HP_WORK"
 src="$HP_INPUTS/bench.c"
 now() { date +%s.%N; }
-best() { # best of 5 wall-clock runs of "$@"
-	b=999999
-	for i in 1 2 3 4 5; do
-		t0=$(now); "$@" >/dev/null; t1=$(now)
-		b=$(echo "$t0 $t1 $b" | awk '{ d = $2 - $1; print (d < $3) ? d : $3 }')
-	done
-	echo "$b"
-}
-
+# interleaved rounds, plain and plugin alternately (ABBA), so that load from
+# elsewhere falls on both alike; medians of 10 runs each
 "$HP_CC" -O2 "$src" -o plain
 "$HP_CC" -O2 -fpass-plugin="$HP_PLUGIN" "$src" -o hp
-tp=$(best ./plain); th=$(best ./hp)
-echo "run time: plain ${tp}s plugin ${th}s ratio $(echo "$th $tp" | awk '{ printf "%.4f", $1 / $2 }')"
+: >times.plain; : >times.hp
+for r in 1 2 3 4 5; do
+	for b in plain hp hp plain; do
+		t0=$(now); ./$b >/dev/null; t1=$(now)
+		echo "$t0 $t1" | awk '{ print $2 - $1 }' >>times.$b
+	done
+done
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+tp=$(median times.plain); th=$(median times.hp)
+echo "run time (median of 10, interleaved): plain ${tp}s plugin ${th}s ratio $(echo "$th $tp" | awk '{ printf "%.4f", $1 / $2 }')"
 
 # text growth per function on a larger TU: every entries/hash input
 for f in "$HP_INPUTS"/entries.c "$HP_INPUTS"/hash_a.c "$HP_INPUTS"/inline.c "$HP_INPUTS"/bench.c; do

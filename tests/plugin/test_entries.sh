@@ -33,6 +33,24 @@ for opt in -O0 -O1 -O2 -O3 -Os; do
 	# with endbr64 the entry is at +4
 	[ "$(field cet ext entry)" = 4 ] || fail "ext: entry_offset not 4 after endbr64 ($opt)"
 
+	# The entry instruction (after endbr64) is at least 2 bytes long in
+	# every function: a 2-byte NOP, or the compiler's own first instruction
+	# (Clang's prologue-short-redirect; HP_MD_FUNC_ENTRY_INSN).
+	for f in pie cet; do
+		# patchable functions only (flag 4): names the metadata records
+		names=
+		for n in $(dump "$f" | awk '$1 == "func" { print $2 }'); do
+			[ $(($(flags "$f" "$n") & 4)) -eq 0 ] || names="$names<$n>: "
+		done
+		objdump -d "$f" | awk -v names="$names" '
+			/^[0-9a-f]+ <[a-z_]+>:$/ { name = $2; first = index(names, name " ") > 0; next }
+			first && /^ +[0-9a-f]+:\t/ {
+				split($0, part, "\t"); n = split(part[2], bytes, " ")
+				if (part[3] ~ /^endbr64/) next
+				if (n < 2) { print "short entry instruction in " name ": " $0; bad = 1 }
+				first = 0 }
+			END { exit bad }' || fail "an entry instruction shorter than 2 bytes ($f $opt)"
+	done
 	# No jump inside a function reaches back to its entry: loops at the
 	# top branch to the instruction after the 2-byte NOP.
 	for fn in loop rec; do

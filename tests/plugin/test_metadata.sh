@@ -24,7 +24,8 @@ hpcc -O2 -DK=9 -c hash.c -o hash.o
 dump prog >d
 [ "$(grep -c '^tu ' d)" = 2 ] || fail "expected 2 TU records"
 if is clang; then compiler="clang 19"; else compiler="gcc 12"; fi
-grep -q "^tu source=entries.c cwd=$PWD output=entries.o flags=0x2 compiler=$compiler" d ||
+# flags 0xa: PIC | PIE (both compilers build PIE by default here)
+grep -q "^tu source=entries.c cwd=$PWD output=entries.o flags=0xa compiler=$compiler" d ||
 	fail "tu line: $(grep '^tu source=entries.c' d)"
 grep -q "^tu source=hash.c cwd=$PWD output=hash.o .*plugin=hotpatch " d || fail "hash.c record"
 
@@ -74,10 +75,13 @@ if is gcc; then
 	readelf -S prog | grep -q __patchable_function_entries && fail "__patchable_function_entries present"
 fi
 
-# TU flags: PIC for -fPIC/-fPIE, CF_PROTECTION for -fcf-protection=branch
+# TU flags: PIC for -fPIC/-fPIE, PIE for -fPIE only, CF_PROTECTION for
+# -fcf-protection=branch
 printf 'int two(int x) { return x + 2; }\n' >two.c
 hpcc -O2 -fno-pic -fcf-protection=branch -c two.c -o cet.o
 dump cet.o | grep '^tu source=two.c' | grep -q 'flags=0x4 ' || fail "TU flags for -fno-pic -fcf-protection"
 hpcc -O2 -fPIC -c two.c -o pic.o
 dump pic.o | grep '^tu source=two.c' | grep -q 'flags=0x2 ' || fail "TU flags for -fPIC"
+hpcc -O2 -fPIE -c two.c -o pie.o
+dump pie.o | grep '^tu source=two.c' | grep -q 'flags=0xa ' || fail "TU flags for -fPIE"
 echo "metadata: ok"
