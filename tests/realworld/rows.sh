@@ -18,16 +18,19 @@
 #   plan_why     for unobservable rows: why
 #   plan_load    auth: the server wants ASCII auth (-Y $work/authfile,
 #                which run-row.sh writes), so mcauthload.py is the load
+#   plan_same    for data rows: yes when rw_same_data says the changed
+#                data comes out byte for byte the same in this build, so
+#                mkpatch's "no change" (exit 4) is the right answer
 # rw_observe SHORT PORT: prints "before", "after" or "other: <reply>".
 
 rw_plan() {
-	plan_kind=check plan_culprit= plan_args=() plan_why= plan_load=
+	plan_kind=check plan_culprit= plan_args=() plan_why= plan_load= plan_same=
 	case $1 in
 	0240ddee0 | 32ea7d8b5 | bcb41c919) plan_kind=crash ;;
 	8c02ee82c) plan_kind=refuse plan_culprit="slab_rebalance|move_status|stats" ;;
 	8a9ab3ea8) plan_kind=refuse plan_culprit="storage_conf_parse|extstore_conf_file" ;;
 	5f86648ef) plan_kind=refuse plan_culprit="ngx_http_status_t" ;;
-	e09c0d32d) plan_kind=data plan_culprit="ngx_http_log_vars" ;;
+	e09c0d32d) plan_kind=data plan_culprit="ngx_http_log_vars" plan_same=$(rw_same_data "$1") ;;
 	9981d748f) plan_args=(-Y "$work/authfile") plan_load=auth ;;
 	f8a55c473) plan_kind=unobservable plan_why="extstore hang not reproduced here (corpus: not built)" ;;
 	2896cc6c4) plan_kind=unobservable plan_why="shutdown timing; SIGTERM ends the test" ;;
@@ -36,6 +39,23 @@ rw_plan() {
 	319a0bff1) plan_kind=unobservable plan_why="1-byte over-read, no client-visible difference" ;;
 	7600ca028) plan_kind=unobservable plan_why="PROXY v2 TLV client not written (corpus: not built)" ;;
 	ede5623b1) plan_kind=unobservable plan_why="needs an h2c client with :authority and host" ;;
+	esac
+}
+
+# rw_same_data SHORT: prints yes when the row's data change does not
+# reach this build's objects, no otherwise. e09c0d32d swaps
+# NGX_SIZE_T_LEN for NGX_OFF_T_LEN in ngx_http_log_vars[]: the same
+# table where both have one value (x86-64: 20), as auto/configure wrote
+# them to objs/ngx_auto_config.h of the built tree ($tree).
+rw_same_data() {
+	local conf=$tree/objs/ngx_auto_config.h a b
+	case $1 in
+	e09c0d32d)
+		a=$(sed -n 's/^#define NGX_SIZE_T_LEN *//p' "$conf" 2>/dev/null) || true
+		b=$(sed -n 's/^#define NGX_OFF_T_LEN *//p' "$conf" 2>/dev/null) || true
+		[[ -n $a && $a == "$b" ]] && echo yes || echo no
+		;;
+	*) echo no ;;
 	esac
 }
 

@@ -10,9 +10,10 @@
 #
 # Prints, and appends to RESULTS when given, one tab-separated line:
 #   row compiler outcome |P| spurious inlined analysis_s total_s note
-# outcome: patched-observed refused-right refused-wrong mkpatch-error
-# build-failed wrong-result unobservable. Exits 0 for patched-observed,
-# refused-right and unobservable, 1 otherwise.
+# outcome: patched-observed refused-right no-change-right refused-wrong
+# mkpatch-error build-failed wrong-result unobservable. Exits 0 for
+# patched-observed, refused-right, no-change-right and unobservable, 1
+# otherwise.
 #
 # Usage: run-row.sh ROOT TREES WORK COMPILER CC PLUGIN RUNTIME CLI MKPATCH COMMIT [RESULTS]
 #   TREES: where the bundle clones live between rows (build tree)
@@ -32,7 +33,6 @@ fail() {
 	echo "FAIL: $*" >&2
 	finish "$fail_outcome" "$*"
 }
-rw_plan "$short"
 case $compiler in
 gcc) flag=-fplugin=$plugin ;;
 *) flag=-fpass-plugin=$plugin ;;
@@ -60,7 +60,7 @@ finish() {
 	echo "RESULT $line"
 	[[ -z $results ]] || echo "$line" >>"$results"
 	case $1 in
-	patched-observed | refused-right | unobservable) exit 0 ;;
+	patched-observed | refused-right | no-change-right | unobservable) exit 0 ;;
 	*) exit 1 ;;
 	esac
 }
@@ -82,6 +82,8 @@ bin=$(rw_build_again "$row_program" "$tree" "$work/build-new.log") || {
 	finish build-failed "fix: $(grep -m1 -E 'error|Error' "$work/build-new.log" | head -c 150)"
 }
 cp "$bin" "$work/NEW"
+# after the build: a data row's plan looks at the built tree
+rw_plan "$short"
 
 # ---- mkpatch: analysis alone, then the whole run with the recompile
 now() { date +%s.%N; }
@@ -111,6 +113,10 @@ refuse:3 | data:3)
 	;;
 refuse:0) finish wrong-result "must refuse (/$plan_culprit/) but wrote a package" ;;
 *:3) finish refused-wrong "$reason" ;;
+data:4)
+	[[ $plan_same == yes ]] || finish wrong-result "mkpatch found no change, but the data differs in this build"
+	finish no-change-right "the changed data is the same bytes in this build; $reason"
+	;;
 *:4) finish wrong-result "mkpatch found no change" ;;
 *:0) ;;
 *) finish mkpatch-error "exit $status: $reason" ;;
@@ -135,7 +141,9 @@ start_server() {
 		rw_mc_start "$work/OLD" "$port" "${plan_args[@]}"
 	else
 		local has_port=no
-		git -C "$tree" show "$row_parent:src/http/ngx_http_variables.c" | grep -q request_port && has_port=yes
+		# git grep, not git show | grep -q: grep -q quits at the first
+		# match, git show dies of SIGPIPE and pipefail says "no".
+		git -C "$tree" grep -q request_port "$row_parent" -- src/http/ngx_http_variables.c && has_port=yes
 		rw_nginx_prefix "$work/prefix" "$port" "$(rw_free_port)" "$(rw_free_port)" "$has_port"
 		rw_nginx_start "$work/OLD" "$work/prefix" "$port"
 	fi
@@ -148,7 +156,7 @@ start_load() {
 	elif [[ $row_program == memcached ]]; then
 		rw_mc_load "$port" 120 "$work/load.txt" &
 	else
-		rw_wrk "$port" 8 "$work/load.txt" &
+		rw_wrk "$port" 120 "$work/load.txt" &
 	fi
 	load_pid=$!
 }
