@@ -27,6 +27,8 @@ cc=${HP_CLANG:-clang-19}
 work=$(mktemp -d)
 plain_cc=$cc
 [[ -e $case/plain_cc ]] && plain_cc=$(cat "$case/plain_cc")
+# HP_PLAIN_CC: the same case with its plain files built by another compiler
+[[ -n ${HP_PLAIN_CC:-} ]] && plain_cc=$HP_PLAIN_CC
 ldflags=(-Wl,--emit-relocs)
 [[ -e $case/plain_link ]] && ldflags=()
 trap 'rm -rf "$work"' EXIT
