@@ -68,7 +68,9 @@ rw_observe() {
 		;;
 	e311571de)
 		rw_mc_query "$port" 'set a 0 0 1\r\nx\r\n' >/dev/null
-		got=$(rw_mc_query "$port" 'lru_crawler metadump all\r\n' 1 | head -n 1)
+		# sed reads the whole reply: head -n 1 closed the pipe early and
+		# mcq.py died of a broken pipe
+		got=$(rw_mc_query "$port" 'lru_crawler metadump all\r\n' 1 | sed -n 1p)
 		rw_classify "$got" '^key=' '^OK'
 		;;
 	9981d748f)
