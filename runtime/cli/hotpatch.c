@@ -84,7 +84,7 @@ static int parse_pid(const char *s, pid_t *pid)
 }
 
 /* The socket lives in the directory of the uid the process runs as. */
-static int socket_path(pid_t pid, char *buf, size_t len)
+static int socket_path(pid_t pid, char *buf, size_t len, uid_t *owner)
 {
 	const char *base = getenv("HOTPATCH_RUNDIR");
 	char proc[64];
@@ -93,23 +93,72 @@ static int socket_path(pid_t pid, char *buf, size_t len)
 	snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
 	if (stat(proc, &st) < 0)
 		return fail("no process with PID %d", (int)pid);
+	*owner = st.st_uid;
 	snprintf(buf, len, "%s/hotpatch-%u/%d.sock", base && *base ? base : "/tmp",
 		 (unsigned)st.st_uid, (int)pid);
+	return 0;
+}
+
+/* Before anything is sent: the socket's directory is a real directory of
+ * the target's user that nobody else can write to, so no other user can
+ * have put a listener of theirs there (one who made the directory before
+ * the server started would otherwise receive the package and answer
+ * "applied"). */
+static int check_socket_dir(pid_t pid, const char *sock, uid_t owner)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", sock);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	if (lstat(dir, &st) < 0)
+		return 0; /* missing or out of reach: connect() says which */
+	if (!S_ISDIR(st.st_mode) || st.st_uid != owner || (st.st_mode & 022))
+		return fail("refusing to talk to process %d: '%s' is not a directory of uid %u "
+			    "that only its owner can write (another user may have made it)",
+			    (int)pid, dir, (unsigned)owner);
+	return 0;
+}
+
+/* After connect, before anything is sent: the listener is the target
+ * process itself, running as root or as the target's user. */
+static int check_listener(int fd, pid_t pid, uid_t owner)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return fail("cannot check the listener of process %d: %s", (int)pid,
+			    strerror(errno));
+	if ((cred.uid != 0 && cred.uid != owner) || cred.pid != pid)
+		return fail("refusing to talk to process %d: its socket is held by process %d of "
+			    "uid %u, not by the process itself",
+			    (int)pid, (int)cred.pid, (unsigned)cred.uid);
 	return 0;
 }
 
 static int connect_to(pid_t pid, int *fd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int ret = socket_path(pid, sa.sun_path, sizeof(sa.sun_path));
+	uid_t owner = 0;
+	int ret = socket_path(pid, sa.sun_path, sizeof(sa.sun_path), &owner);
 
+	if (!ret)
+		ret = check_socket_dir(pid, sa.sun_path, owner);
 	if (ret)
 		return ret;
 	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (*fd < 0)
 		return fail("socket: %s", strerror(errno));
-	if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return 0;
+	if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ret = check_listener(*fd, pid, owner);
+		if (ret)
+			close(*fd);
+		return ret;
+	}
 	ret = errno;
 	close(*fd);
 	if (ret == ENOENT || ret == ECONNREFUSED)

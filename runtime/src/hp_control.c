@@ -331,6 +331,16 @@ __attribute__((constructor)) static void hp_runtime_init(void)
 	if (no && strcmp(no, "0") != 0)
 		return;
 	/* Failing to listen must not stop the engine: the C API still works,
-	 * and status over the socket is simply unavailable. */
-	hp_listener_start();
+	 * and status over the socket is simply unavailable. But say so once:
+	 * a directory another user made first (EPERM) would otherwise switch
+	 * live patching off without a trace. The one message this library
+	 * prints, at start-up, on the engine's own stderr. */
+	int ret = hp_listener_start();
+	if (ret)
+		fprintf(stderr,
+			"hotpatch: not listening for patches: %s (the socket directory must be "
+			"a directory of uid %u with mode 0700)\n",
+			ret == -EPERM ? "the socket directory is not ours or not private"
+				      : strerror(-ret),
+			(unsigned)geteuid());
 }

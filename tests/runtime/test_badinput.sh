@@ -118,6 +118,55 @@ if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null
 		"${as_nobody[@]}" ./hotpatch apply "$pid" good.hpk
 	chmod 700 "$run/hotpatch-0"; chmod 600 "$sock"
 	unchanged
+
+	# A spoofed socket directory: user nobody makes hotpatch-0 in a shared
+	# run directory before the server starts and listens there for it. The
+	# server says it is not listening; the CLI refuses to send anything.
+	spoof=$other_dir/spoof
+	mkdir "$spoof" && chmod 1777 "$spoof"
+	"${as_nobody[@]}" mkdir -m 0777 "$spoof/hotpatch-0"
+	HOTPATCH_RUNDIR=$spoof ./target spoof.state 3 2>spoof.err &
+	spid=$!
+	pids+=("$spid")
+	for _ in $(seq 250); do
+		grep -q "not listening for patches" spoof.err && [[ -s spoof.state ]] && break
+		sleep 0.02
+	done
+	grep -q "hotpatch: not listening for patches: the socket directory is not ours" spoof.err ||
+		fail "the runtime did not say it cannot listen in a directory of another user: $(cat spoof.err)"
+	# nobody's listener: records whatever reaches it, for at most 10 s
+	listener='import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); s.settimeout(10)
+open(sys.argv[2], "w").write("listening\n")
+try:
+    c, _ = s.accept(); open(sys.argv[2], "a").write("connected\n"); c.recv(64)
+    c.sendall(b"applied patch 1\n")
+except socket.timeout:
+    pass'
+	"${as_nobody[@]}" /usr/bin/python3 -c "$listener" "$spoof/hotpatch-0/$spid.sock" "$spoof/spoof.log" &
+	fake=$!
+	for _ in $(seq 250); do [[ -s $spoof/spoof.log ]] && break; sleep 0.02; done
+	[[ -s $spoof/spoof.log ]] || fail "the spoofing listener did not start"
+	HOTPATCH_RUNDIR=$spoof expect_fail "spoofed socket directory" \
+		"refusing to talk to process $spid: '$spoof/hotpatch-0' is not a directory of uid 0" \
+		"$H" apply "$spid" good.hpk
+	grep -q connected "$spoof/spoof.log" && fail "the CLI connected to the spoofing listener"
+	kill "$fake" 2>/dev/null || true
+	kill "$spid" 2>/dev/null || true
+
+	# A listener in the right directory that is not the target process: the
+	# CLI checks the peer's pid as well as its uid.
+	sleep 30 &
+	idle=$!
+	/usr/bin/python3 -c "$listener" "$run/hotpatch-0/$idle.sock" "$work/impostor.log" &
+	fake=$!
+	for _ in $(seq 250); do [[ -s $work/impostor.log ]] && break; sleep 0.02; done
+	expect_fail "listener that is not the target" \
+		"refusing to talk to process $idle: its socket is held by process $fake" \
+		"$H" list "$idle"
+	kill "$fake" "$idle" 2>/dev/null || true
+	rm -f "$run/hotpatch-0/$idle.sock"
+	unchanged
 else
 	echo "SKIP: peer of another user (needs root, setpriv and user nobody)"
 fi
