@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -268,84 +269,156 @@ static const char *build_id_hex(const struct hp_manifest *m, char *buf, size_t l
 	return buf;
 }
 
-/* Packages ever loaded, each with the descriptor its loader name refers to.
+/* Packages ever loaded, each as the sealed in-memory copy its loader name
+ * refers to.
+ *
+ * What is verified is what runs: the caller's file is read once into a
+ * memfd sealed against every write, the manifest and checksum are read from
+ * that copy, and the loader maps that copy. Rewriting the package file
+ * during or after an apply changes nothing in the process.
  *
  * glibc recognises an already loaded object by name before it opens the
  * file, and when it finds the same file under a new name it adds that
  * name to the old object. So "/proc/self/fd/N" must never be reused for a
- * different package while anything is loaded under it: the descriptor
+ * different package while anything is loaded under it: the sealed copy
  * stays open as long as the package is mapped (forever, once applied), and
- * a package we loaded before is reopened under its original name. */
+ * a package with the same bytes as one loaded before is loaded again under
+ * that copy's name. */
 struct loaded {
 	void *dl;
 	int fd;
-	struct stat st;
+	void *bytes; /* the package, to recognise it when it comes again */
+	size_t size;
 	struct loaded *next;
 };
 static struct loaded *loaded;
 
-static struct loaded *find_loaded(const struct stat *st)
+static struct loaded *find_loaded(const void *bytes, size_t size)
 {
 	for (struct loaded *l = loaded; l; l = l->next)
-		if (l->st.st_dev == st->st_dev && l->st.st_ino == st->st_ino)
+		if (l->size == size && memcmp(l->bytes, bytes, size) == 0)
 			return l;
 	return NULL;
 }
 
-/* Remembers a package loaded under a new name after a successful apply. */
-static void keep_loaded(void *dl, int *fd)
-{
-	struct loaded *l;
+/* A package larger than this is not one mkpatch wrote. */
+#define HP_PACKAGE_MAX ((size_t)1 << 30)
 
-	if (*fd < 0)
-		return; /* reopened under its old name */
-	l = malloc(sizeof(*l));
-	if (l && fstat(*fd, &l->st) == 0) {
-		l->dl = dl;
-		l->fd = *fd;
-		l->next = loaded;
-		loaded = l;
-	} else {
-		free(l); /* the name leaks with the descriptor: harmless */
-	}
-	*fd = -1;
-}
+/* The caller's package as read now. */
+struct sealed {
+	int fd;		    /* sealed copy; that of *old when it is the same package */
+	struct loaded *old; /* a package with these bytes loaded before, or NULL */
+	void *bytes;	    /* what was read */
+	size_t size;
+};
 
-static int load_package(int fd, const struct hp_manifest *m, void **dl, int *dlfd,
-			struct hp_image *pkg, char *err, size_t errlen)
+static int read_package(int fd, struct sealed *s, char *err, size_t errlen)
 {
-	struct link_map *lm;
-	struct loaded *old;
 	struct stat st;
-	char path[64];
-	int ret = -HP_ELOAD;
+	size_t done = 0;
 
 	if (fstat(fd, &st) < 0) {
 		hp_seterr(err, errlen, "cannot stat the package: %s", strerror(errno));
 		return -errno;
 	}
-	old = find_loaded(&st);
-	if (old && (old->st.st_size != st.st_size || old->st.st_mtim.tv_sec != st.st_mtim.tv_sec ||
-		    old->st.st_mtim.tv_nsec != st.st_mtim.tv_nsec)) {
-		hp_seterr(err, errlen,
-			  "package file was rewritten in place after it was loaded; "
-			  "write each package to a new file");
-		return -HP_ELOAD;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > HP_PACKAGE_MAX) {
+		hp_seterr(err, errlen, "the package is not a regular file of a sane size");
+		return -HP_EFORMAT;
 	}
-	*dlfd = -1;
-	if (old) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", old->fd);
-	} else {
-		/* Through /proc/self/fd the loader opens exactly the file the
-		 * caller handed us, whatever our mount namespace or its path. */
-		*dlfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (*dlfd < 0) {
-			hp_seterr(err, errlen, "cannot duplicate the package descriptor: %s",
-				  strerror(errno));
-			return -errno;
+	s->size = (size_t)st.st_size;
+	s->bytes = malloc(s->size);
+	if (!s->bytes) {
+		hp_seterr(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	while (done < s->size) {
+		ssize_t n = pread(fd, (char *)s->bytes + done, s->size - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			hp_seterr(err, errlen, "cannot read the package: %s",
+				  n < 0 ? strerror(errno) : "it shrank while being read");
+			return n < 0 ? -errno : -HP_EFORMAT;
 		}
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", *dlfd);
+		done += (size_t)n;
 	}
+	return 0;
+}
+
+static int seal_package(int fd, struct sealed *s, char *err, size_t errlen)
+{
+	int ret;
+
+	*s = (struct sealed){.fd = -1};
+	ret = read_package(fd, s, err, errlen);
+	if (ret)
+		return ret;
+	s->old = find_loaded(s->bytes, s->size);
+	if (s->old) {
+		s->fd = s->old->fd;
+		return 0;
+	}
+	s->fd = memfd_create("hotpatch-package", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s->fd < 0) {
+		hp_seterr(err, errlen, "cannot make a sealed copy of the package: %s",
+			  strerror(errno));
+		return -errno;
+	}
+	for (size_t done = 0; done < s->size;) {
+		ssize_t n = write(s->fd, (char *)s->bytes + done, s->size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			hp_seterr(err, errlen, "cannot copy the package: %s", strerror(errno));
+			return n < 0 ? -errno : -EIO;
+		}
+		done += (size_t)n;
+	}
+	if (fcntl(s->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
+		hp_seterr(err, errlen, "cannot seal the package copy: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* After a failed apply: what seal_package made and nothing keeps. */
+static void release_sealed(struct sealed *s)
+{
+	if (!s->old && s->fd >= 0)
+		close(s->fd);
+	free(s->bytes);
+	*s = (struct sealed){.fd = -1};
+}
+
+/* Remembers a package loaded under a new name after a successful apply;
+ * the sealed copy then belongs to the registry. */
+static void keep_loaded(void *dl, struct sealed *s)
+{
+	struct loaded *l;
+
+	if (s->old) {
+		free(s->bytes); /* loaded under its old name */
+		*s = (struct sealed){.fd = -1};
+		return;
+	}
+	l = malloc(sizeof(*l));
+	if (l) {
+		*l = (struct loaded){dl, s->fd, s->bytes, s->size, loaded};
+		loaded = l;
+	} else {
+		free(s->bytes); /* the copy stays open and unnamed: harmless */
+	}
+	*s = (struct sealed){.fd = -1};
+}
+
+static int load_package(const struct sealed *s, const struct hp_manifest *m, void **dl,
+			struct hp_image *pkg, char *err, size_t errlen)
+{
+	struct link_map *lm;
+	char path[64];
+	int ret = -HP_ELOAD;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
 	*dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!*dl) {
 		const char *why = dlerror();
@@ -382,9 +455,6 @@ close_dl:
 	*dl = NULL;
 	ret = -HP_EOUTSIDE;
 close_fd:
-	if (*dlfd >= 0)
-		close(*dlfd);
-	*dlfd = -1;
 	return ret;
 }
 
@@ -554,11 +624,16 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	struct fplan *plan = NULL;
 	struct patch *p = NULL;
 	char hex[2 * HP_PKG_BUILD_ID_MAX + 1] = "";
-	int ret, dlfd = -1;
+	struct sealed sealed;
+	int ret;
 
-	ret = hp_pkg_read_fd(fd, &m, err, errlen);
-	if (ret)
+	ret = seal_package(fd, &sealed, err, errlen);
+	if (!ret)
+		ret = hp_pkg_read_fd(sealed.fd, &m, err, errlen);
+	if (ret) {
+		release_sealed(&sealed);
 		return ret;
+	}
 	ret = -ENOMEM;
 	plan = calloc(m->func_count, sizeof(*plan));
 	p = calloc(1, sizeof(*p));
@@ -582,7 +657,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	ret = verify_target(m, &img, plan, err, errlen);
 	if (ret)
 		goto unlock;
-	ret = load_package(fd, m, &p->dl, &dlfd, &pkg, err, errlen);
+	ret = load_package(&sealed, m, &p->dl, &pkg, err, errlen);
 	if (ret)
 		goto unlock;
 	ret = fill_slots(m, img.bias, pkg.bias, &cw, err, errlen);
@@ -594,7 +669,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 
 	commit_apply(p, plan, m->func_count);
 	hp_cw_finish(&cw);
-	keep_loaded(p->dl, &dlfd);
+	keep_loaded(p->dl, &sealed);
 	p->id = next_id++;
 	p->m = m;
 	clock_gettime(CLOCK_REALTIME, &p->applied);
@@ -608,11 +683,10 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 close_dl:
 	hp_cw_finish(&cw);
 	dlclose(p->dl);
-	if (dlfd >= 0)
-		close(dlfd);
 unlock:
 	pthread_mutex_unlock(&state_lock);
 free_all:
+	release_sealed(&sealed);
 	free(plan);
 	free_patch(p); /* p->m is only set on success */
 	hp_manifest_free(m);

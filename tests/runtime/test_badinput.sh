@@ -85,6 +85,21 @@ expect_state "$st" "1003 2"
 "$H" revert "$pid" >/dev/null
 unchanged
 
+# The package is read once into a sealed in-memory copy, and that copy is
+# what is verified and mapped: rewriting the file after the apply changes
+# nothing in the process, and applying the rewritten file is a new package,
+# verified anew.
+cp good.hpk inplace.hpk
+"$H" apply "$pid" inplace.hpk >/dev/null || fail "apply of inplace.hpk"
+expect_state "$st" "1003 2"
+grep -q 'memfd:hotpatch-package' "/proc/$pid/maps" || fail "the package is not mapped from its sealed copy"
+grep -q "$work/inplace.hpk" "/proc/$pid/maps" && fail "the package file itself is mapped"
+poke inplace.hpk 4200 '\x55'
+expect_state "$st" "1003 2"
+expect_fail "rewritten package applied again" "checksum mismatch" "$H" apply "$pid" inplace.hpk
+"$H" revert "$pid" >/dev/null || fail "revert after the package file was rewritten"
+unchanged
+
 # Usage errors exit 2.
 for args in "" "bogus 1" "apply" "apply abc x" "list 1 2" "--nope list 1"; do
 	rc=0; "$H" $args >/dev/null 2>&1 || rc=$?
