@@ -241,14 +241,18 @@ rw_server_pids() {
 # (the nginx master too, so workers it forks later are patched alike). A
 # child that exits meanwhile (nginx's cache loader ends once it has
 # loaded) is passed over; any other failure fails.
+# The last refusal or error of the CLI is kept in $work/hotpatch.err.
 rw_hotpatch() {
-	local op=$1 p
+	local op=$1 p rc
 	for p in $(rw_server_pids); do
+		rc=0
 		if [[ $op == apply ]]; then
-			"$cli" apply "$p" "$2" && continue
+			"$cli" apply "$p" "$2" 2>"$work/hotpatch.err" || rc=$?
 		else
-			"$cli" revert "$p" && continue
+			"$cli" revert "$p" 2>"$work/hotpatch.err" || rc=$?
 		fi
+		cat "$work/hotpatch.err" >&2
+		((rc != 0)) || continue
 		if [[ $p != "$server_pid" ]] && ! rw_alive "$p"; then
 			echo "rw_hotpatch: process $p exited meanwhile, passed over" >&2
 			continue

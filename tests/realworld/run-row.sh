@@ -134,6 +134,8 @@ expect() {
 	[[ $got == "$1" ]] || finish wrong-result "$2: expected $1, got $got"
 }
 live_fail() { finish wrong-result "$*"; }
+# hp_fail WHAT: a failed apply or revert, with the CLI's last message
+hp_fail() { finish wrong-result "$1: $(tail -n 1 "$work/hotpatch.err" 2>/dev/null)"; }
 
 echo 'rwuser:rwpass' >"$work/authfile"
 start_server() {
@@ -193,25 +195,25 @@ start_load
 if [[ $plan_kind == check ]]; then
 	expect before "before apply"
 fi
-rw_hotpatch apply fix.hpk || live_fail "hotpatch apply failed"
+rw_hotpatch apply fix.hpk || hp_fail "hotpatch apply failed"
 "$cli" list "$server_pid"
 case $plan_kind in
 check)
 	expect after "after apply"
-	rw_hotpatch revert || live_fail "hotpatch revert failed"
+	rw_hotpatch revert || hp_fail "hotpatch revert failed"
 	expect before "after revert"
-	rw_hotpatch apply fix.hpk || live_fail "the second apply failed"
+	rw_hotpatch apply fix.hpk || hp_fail "the second apply failed"
 	expect after "after the second apply"
 	;;
 crash)
 	expect after "after apply"
-	rw_hotpatch revert || live_fail "hotpatch revert failed"
-	rw_hotpatch apply fix.hpk || live_fail "the second apply failed"
+	rw_hotpatch revert || hp_fail "hotpatch revert failed"
+	rw_hotpatch apply fix.hpk || hp_fail "the second apply failed"
 	expect after "after the second apply"
 	;;
 *)
-	rw_hotpatch revert || live_fail "hotpatch revert failed"
-	rw_hotpatch apply fix.hpk || live_fail "the second apply failed"
+	rw_hotpatch revert || hp_fail "hotpatch revert failed"
+	rw_hotpatch apply fix.hpk || hp_fail "the second apply failed"
 	;;
 esac
 stop_load
