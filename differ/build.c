@@ -114,6 +114,10 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 	size_t n = 0;
 	argv[n++] = cc;
 	argv[n++] = "-shared";
+	/* No start files: crtbeginS.o's initialisers would run inside the
+	 * server when it loads the package, before the runtime has checked it
+	 * (the runtime refuses a package with any). */
+	argv[n++] = "-nostartfiles";
 	argv[n++] = "-fPIC";
 	argv[n++] = "-Wl,-Bsymbolic";
 	if (script)

@@ -123,4 +123,10 @@ extern unsigned hp_test_apply_delay_ms;
 /* ---- control listener (hp_control.c) ---- */
 const char *hp_listener_path(void);
 
+/* hp_pkg_code.c: the package's ELF image (bytes, as read) has no code
+ * that runs while it is loaded, and every replacement and slot of m lies in
+ * its segments. Before dlopen(). Returns 0 or a negative error with err. */
+int hp_pkg_check_code(const void *bytes, size_t size, const struct hp_manifest *m, char *err,
+		      size_t errlen);
+
 #endif

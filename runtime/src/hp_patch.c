@@ -657,6 +657,9 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	ret = verify_target(m, &img, plan, err, errlen);
 	if (ret)
 		goto unlock;
+	ret = hp_pkg_check_code(sealed.bytes, sealed.size, m, err, errlen);
+	if (ret)
+		goto unlock;
 	ret = load_package(&sealed, m, &p->dl, &pkg, err, errlen);
 	if (ret)
 		goto unlock;

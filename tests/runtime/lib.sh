@@ -35,7 +35,7 @@ build_target() {
 # build_patch SRC OUT.so [extra cflags...]
 build_patch() {
 	local src=$1 out=$2; shift 2
-	"$HP_CLANG" "${HP_CFLAGS[@]}" "$@" -fPIC -shared -Wl,-Bsymbolic \
+	"$HP_CLANG" "${HP_CFLAGS[@]}" "$@" -fPIC -shared -nostartfiles -Wl,-Bsymbolic \
 		-Wl,-T,"$HP_PACKAGE_LD" "$HP_DATA/$src" -o "$out"
 }
 

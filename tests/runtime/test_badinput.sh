@@ -66,6 +66,13 @@ mk proxy.hpk --proxy-target 0x7ffffff000
 expect_fail "proxy offset outside the image" "proxy 'factor'.*outside the segments" \
 	"$H" apply "$pid" proxy.hpk; unchanged
 
+# Nothing of a package runs before it is verified: one with a constructor
+# (it would abort the target) is refused before the loader sees it.
+build_patch patch_ctor.c ctor.so -I"$HP_DATA"
+"$HP_MKPKG" target ctor.so ctor.hpk --func compute --proxy __hp_proxy.factor=factor
+expect_fail "package with a constructor" "initialisation or finalisation code" \
+	"$H" apply "$pid" ctor.hpk; unchanged
+
 expect_fail "package is a directory" "not a regular file" "$H" apply "$pid" "$work"
 mkfifo fifo
 expect_fail "package is a fifo" "not a regular file" "$H" apply "$pid" fifo
