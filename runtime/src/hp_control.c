@@ -91,11 +91,36 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Receives the request and, for apply, exactly one descriptor. */
-static int recv_req(struct conn *c)
+/* Takes the descriptors a message carried: the first one as the package,
+ * every other one closed (a client sending several must not leak any into
+ * the engine). Returns how many there were. */
+static int take_fds(struct conn *c, struct msghdr *mh)
+{
+	int count = 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++, count++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->pkg_fd < 0)
+				c->pkg_fd = fd;
+			else
+				close(fd);
+		}
+	}
+	return count;
+}
+
+/* Receives the request and, for apply, exactly one descriptor; why says
+ * what was wrong when it returns -HP_EPROTO or -EMFILE. */
+static int recv_req(struct conn *c, char *why, size_t len)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(8 * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {&c->req, sizeof(c->req)};
@@ -103,21 +128,33 @@ static int recv_req(struct conn *c)
 			    .msg_iovlen = 1,
 			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf)};
-	struct cmsghdr *cm;
 	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
 
+	snprintf(why, len, "malformed or incompatible control request");
 	if (n < 0)
 		return -errno;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)) && c->pkg_fd < 0)
-			memcpy(&c->pkg_fd, CMSG_DATA(cm), sizeof(int));
-	if (n != sizeof(c->req) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    c->req.magic != HP_WIRE_MAGIC || c->req.version != HP_WIRE_VERSION)
+	int fds = take_fds(c, &mh);
+	if (n != sizeof(c->req) || (mh.msg_flags & MSG_TRUNC) || c->req.magic != HP_WIRE_MAGIC ||
+	    c->req.version != HP_WIRE_VERSION)
 		return -HP_EPROTO;
 	c->req.arg[sizeof(c->req.arg) - 1] = 0;
-	if (c->req.op == HP_OP_APPLY && c->pkg_fd < 0)
+	/* The kernel drops descriptors it cannot install here (the engine at
+	 * RLIMIT_NOFILE) and says so with MSG_CTRUNC. */
+	if ((mh.msg_flags & MSG_CTRUNC) && !fds) {
+		snprintf(why, len,
+			 "the process has no free file descriptor to receive the package "
+			 "(RLIMIT_NOFILE reached)");
+		return -EMFILE;
+	}
+	if (fds > 1 || (mh.msg_flags & MSG_CTRUNC)) {
+		snprintf(why, len, "one package descriptor expected, the request carried %d%s", fds,
+			 (mh.msg_flags & MSG_CTRUNC) ? " or more" : "");
 		return -HP_EPROTO;
+	}
+	if (c->req.op == HP_OP_APPLY && c->pkg_fd < 0) {
+		snprintf(why, len, "an apply request without a package descriptor");
+		return -HP_EPROTO;
+	}
 	return 0;
 }
 
@@ -158,11 +195,9 @@ static void handle(int fd)
 		reply(fd, -EPERM, why);
 		goto done;
 	}
-	ret = recv_req(c);
+	ret = recv_req(c, why, sizeof(why));
 	if (ret) {
-		reply(fd, ret,
-		      ret == -HP_EPROTO ? "malformed or incompatible control request"
-					: hp_strerror(ret));
+		reply(fd, ret, ret == -HP_EPROTO || ret == -EMFILE ? why : hp_strerror(ret));
 		goto done;
 	}
 	switch (c->req.op) {

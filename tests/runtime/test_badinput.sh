@@ -107,6 +107,30 @@ expect_fail "rewritten package applied again" "checksum mismatch" "$H" apply "$p
 "$H" revert "$pid" >/dev/null || fail "revert after the package file was rewritten"
 unchanged
 
+# A request carrying two descriptors is refused, and neither stays open in
+# the engine: 50 such requests leave its descriptor count as it was.
+sock_of_pid=$HOTPATCH_RUNDIR/hotpatch-$(id -u)/$pid.sock
+fds_before=$(ls "/proc/$pid/fd" | wc -l)
+status=$(/usr/bin/python3 "$(dirname "$0")/wire_fds.py" "$sock_of_pid" 50 2)
+[[ $status == -4117 ]] || fail "a request with 2 descriptors answered status '$status', want -4117 (HP_EPROTO)"
+fds_after=$(ls "/proc/$pid/fd" | wc -l)
+((fds_after <= fds_before)) || fail "descriptors leaked: $fds_before open before, $fds_after after"
+unchanged
+
+# The engine at RLIMIT_NOFILE: one descriptor left for the connection, none
+# for the package. The reason says so (not "malformed request").
+if command -v prlimit >/dev/null; then
+	limits=$(prlimit --pid "$pid" --nofile --output SOFT,HARD --noheadings)
+	# the lowest free descriptor number is the only one left below the limit
+	free=0
+	while [[ -e /proc/$pid/fd/$free ]]; do free=$((free + 1)); done
+	prlimit --pid "$pid" --nofile=$((free + 1)):"$(awk '{ print $2 }' <<<"$limits")"
+	expect_fail "engine out of descriptors" "no free file descriptor to receive the package" \
+		"$H" apply "$pid" good.hpk
+	prlimit --pid "$pid" --nofile="$(awk '{ print $1 ":" $2 }' <<<"$limits")"
+	unchanged
+fi
+
 # Usage errors exit 2.
 for args in "" "bogus 1" "apply" "apply abc x" "list 1 2" "--nope list 1"; do
 	rc=0; "$H" $args >/dev/null 2>&1 || rc=$?

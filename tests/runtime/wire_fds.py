@@ -1,0 +1,41 @@
+"""wire_fds.py SOCKET COUNT NFDS: sends COUNT list requests to a hotpatch
+listener, each carrying NFDS descriptors (of /dev/null), and prints the
+status of the last reply. The listener must close every descriptor it does
+not use (runtime.badinput checks the target's descriptor count)."""
+import os
+import socket
+import struct
+import sys
+
+MAGIC, VERSION, OP_LIST = 0x43575048, 1, 3
+
+
+def one(path, nfds):
+    fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(nfds)]
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    req = struct.pack("<IHHII256s", MAGIC, VERSION, OP_LIST, 0, 0, b"")
+    s.sendmsg([req], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % nfds, *fds))])
+    for fd in fds:
+        os.close(fd)
+    head = b""
+    while len(head) < 16:
+        part = s.recv(16 - len(head))
+        if not part:
+            break
+        head += part
+    s.close()
+    return struct.unpack("<IiII", head)[1] if len(head) == 16 else None
+
+
+def main():
+    path, count, nfds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    status = None
+    for _ in range(count):
+        status = one(path, nfds)
+    print(status)
+
+
+if __name__ == "__main__":
+    main()
