@@ -161,7 +161,21 @@ static void describe(const struct mp_dwarf *dw, uint64_t off, struct strbuf *b, 
 		sb_add(b, "volatile ");
 		describe(dw, m->type, b, ns, depth + 1);
 		break;
-	case DW_TAG_typedef:
+	case DW_TAG_typedef: {
+		/* typedef struct { ... } name_t (nginx's ngx_http_status_t):
+		 * named by the typedef, its layout compared like a named
+		 * struct's, so that a new field is a layout change of shared
+		 * state and not a change of every signature that mentions it */
+		const struct mp_die *t = m->type ? mp_dwarf_die_at(dw, m->type) : NULL;
+		if (t && !*t->name &&
+		    (t->tag == DW_TAG_structure_type || t->tag == DW_TAG_union_type)) {
+			sb_add(b, "%s %s", tag_word(t->tag), m->name);
+			names_add(ns, m->name);
+			break;
+		}
+		describe(dw, m->type, b, ns, depth + 1);
+		break;
+	}
 	case DW_TAG_restrict_type:
 	case DW_TAG_atomic_type:
 		describe(dw, m->type, b, ns, depth + 1);
@@ -200,8 +214,9 @@ static const struct mp_die *find_type(const struct side *s, uint32_t cu, const c
 {
 	const char *cu_name = s->dw.dies[cu].name;
 	char key[512];
-	for (int i = 0; i < 2; i++) {
-		snprintf(key, sizeof(key), "%s %s", i ? "union" : "struct", name);
+	static const char *const kinds[] = {"struct", "union", "typedef"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "%s %s", kinds[i], name);
 		uintptr_t idx = (uintptr_t)mp_map_get(&s->dw.types, key, cu_name);
 		if (idx)
 			return &s->dw.dies[idx - 1];
@@ -413,10 +428,49 @@ static int check_signature(const struct side *o, const struct side *n, const str
 	return err;
 }
 
+/* The struct layouts a replaced function's locals and parameters use: a
+ * context reached through a void pointer (nginx's r->ctx[] cast to
+ * ngx_http_proxy_ctx_t *) is shared state of the old layout that neither
+ * the signature nor a global shows. Every variable and parameter DIE in
+ * NEW's subprogram (nested blocks included) names the types to compare. */
+static int check_locals(const struct side *o, const struct side *n, const struct mp_func *f,
+			struct mp_refusal_groups *layouts)
+{
+	uint32_t ocu = mp_dwarf_find_cu(&o->dw, f->twin->tu->source);
+	uint32_t ncu = mp_dwarf_find_cu(&n->dw, f->tu->source);
+	if (ocu == MP_DIE_NONE || ncu == MP_DIE_NONE)
+		return 0;
+	const struct mp_die *nd = find_top(n, ncu, f->name);
+	if (!nd)
+		return 0;
+	struct names ns = {0};
+	uint32_t start = (uint32_t)(nd - n->dw.dies);
+	for (uint32_t i = start + 1; i < n->dw.ndies; i++) {
+		const struct mp_die *m = &n->dw.dies[i];
+		uint32_t a = m->parent;
+		while (a != MP_DIE_NONE && a != start)
+			a = n->dw.dies[a].parent;
+		if (a != start)
+			break; /* left the function's subtree (pre-order) */
+		if ((m->tag == DW_TAG_variable || m->tag == DW_TAG_formal_parameter) && m->type) {
+			struct strbuf ignored = {0};
+			describe(&n->dw, m->type, &ignored, &ns, 0);
+			free(ignored.s);
+		}
+	}
+	char *layout = compare_structs(o, ocu, n, ncu, &ns);
+	free(ns.v);
+	int err = layout ? mp_group_refusal(layouts, layout, f->name, f->tu->source) : 0;
+	free(layout);
+	return err;
+}
+
 static int check_func(const struct side *o, const struct side *n, const struct mp_func *f,
 		      struct mp_findings *fi, struct mp_refusal_groups *layouts)
 {
 	int err = check_signature(o, n, f, fi, layouts);
+	if (!err)
+		err = check_locals(o, n, f, layouts);
 	for (uint32_t k = 0; !err && k < f->nvars; k++) {
 		const struct mp_var *v = mp_find_var(n->p, f->vars[k], f->tu);
 		if (v && v->twin && !v->const_changed) /* NEW's copy travels in the patch */

@@ -241,7 +241,20 @@ static int index_dies(struct mp_dwarf *dw)
 		const char *cu = dw->dies[m->cu].name;
 		const char *prefix = type_prefix(m->tag);
 		int err = 0;
-		if (prefix) {
+		/* typedef struct { ... } name_t: the struct is known by the
+		 * typedef's name (check_types.c compares it as "typedef name_t") */
+		const struct mp_die *t =
+			m->tag == DW_TAG_typedef && m->type ? mp_dwarf_die_at(dw, m->type) : NULL;
+		if (t && !*t->name && !t->declaration &&
+		    (t->tag == DW_TAG_structure_type || t->tag == DW_TAG_union_type)) {
+			const char *key = own_key(dw, "typedef ", m->name);
+			if (!key)
+				return -ENOMEM;
+			if (!mp_map_get(&dw->types, key, cu))
+				err = mp_map_put(&dw->types, key, cu,
+						 (void *)(uintptr_t)((uint32_t)(t - dw->dies) + 1),
+						 NULL);
+		} else if (prefix) {
 			const char *key = own_key(dw, prefix, m->name);
 			if (!key)
 				return -ENOMEM;
