@@ -96,6 +96,16 @@ static int socket_path(pid_t pid, char *buf, size_t len, uid_t *owner)
 	*owner = st.st_uid;
 	snprintf(buf, len, "%s/hotpatch-%u/%d.sock", base && *base ? base : "/tmp",
 		 (unsigned)st.st_uid, (int)pid);
+	/* A process that started as root and then changed its user (nginx's
+	 * workers drop to nobody after fork) made its socket in root's
+	 * directory, which only root can have filled. */
+	if (st.st_uid != 0 && access(buf, F_OK) != 0) {
+		char root_sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+		snprintf(root_sock, sizeof(root_sock), "%s/hotpatch-0/%d.sock",
+			 base && *base ? base : "/tmp", (int)pid);
+		if (access(root_sock, F_OK) == 0)
+			snprintf(buf, len, "%s", root_sock);
+	}
 	return 0;
 }
 
@@ -116,10 +126,11 @@ static int check_socket_dir(pid_t pid, const char *sock, uid_t owner)
 		*slash = 0;
 	if (lstat(dir, &st) < 0)
 		return 0; /* missing or out of reach: connect() says which */
-	if (!S_ISDIR(st.st_mode) || st.st_uid != owner || (st.st_mode & 022))
-		return fail("refusing to talk to process %d: '%s' is not a directory of uid %u "
-			    "that only its owner can write (another user may have made it)",
-			    (int)pid, dir, (unsigned)owner);
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != owner && st.st_uid != 0) || (st.st_mode & 022))
+		return fail(
+			"refusing to talk to process %d: '%s' is not a directory of uid %u "
+			"(or root) that only its owner can write (another user may have made it)",
+			(int)pid, dir, (unsigned)owner);
 	return 0;
 }
 

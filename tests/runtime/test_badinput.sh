@@ -165,6 +165,25 @@ if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null
 	chmod 700 "$run/hotpatch-0"; chmod 600 "$sock"
 	unchanged
 
+	# A process that changes its user after the runtime started (nginx's
+	# workers): its socket stays in root's directory, and the CLI finds it
+	# there; patching it works.
+	dropdir=$other_dir/drop
+	mkdir "$dropdir" && chmod 1777 "$dropdir"
+	HP_TEST_DROP_UID=$(id -u nobody) ./target "$dropdir/state" 3 2>drop.err &
+	dpid=$!
+	pids+=("$dpid")
+	for _ in $(seq 250); do
+		[[ -s $dropdir/state && $(stat -c %u "/proc/$dpid") == "$(id -u nobody)" ]] && break
+		sleep 0.02
+	done
+	[[ $(stat -c %u "/proc/$dpid") == "$(id -u nobody)" ]] || fail "the target did not become nobody: $(cat drop.err)"
+	"$H" apply "$dpid" good.hpk >/dev/null || fail "apply to a process that became nobody"
+	expect_state "$dropdir/state" "1003 2"
+	"$H" revert "$dpid" >/dev/null || fail "revert in a process that became nobody"
+	expect_state "$dropdir/state" "3 2"
+	kill "$dpid" 2>/dev/null || true
+
 	# A spoofed socket directory: user nobody makes hotpatch-0 in a shared
 	# run directory before the server starts and listens there for it. The
 	# server says it is not listening; the CLI refuses to send anything.

@@ -64,6 +64,16 @@ int main(int argc, char **argv)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&t, NULL, worker, NULL);
+	/* HP_TEST_DROP_UID=N: become user N after the runtime started its
+	 * listener, as a pre-forking server's workers do */
+	const char *drop = getenv("HP_TEST_DROP_UID");
+	if (drop) {
+		uid_t uid = (uid_t)atoi(drop);
+		if (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)) {
+			perror("target: dropping privileges");
+			return 1;
+		}
+	}
 	for (;;) {
 		FILE *f = fopen(tmp, "w");
 
