@@ -84,13 +84,6 @@ static void free_conn(struct conn *c)
 	free(c);
 }
 
-static void *worker_main(void *arg)
-{
-	run_op(arg);
-	free_conn(arg);
-	return NULL;
-}
-
 /* Takes the descriptors a message carried: the first one as the package,
  * every other one closed (a client sending several must not leak any into
  * the engine). Returns how many there were. */
@@ -174,22 +167,24 @@ static int peer_allowed(int fd, char *why, size_t len)
 	return 0;
 }
 
-static void handle(int fd)
+/* Connections being served, each on its own thread: a client that
+ * connects and says nothing waits out its 5 s receive timeout on its own
+ * thread, not in front of everyone else's list or apply. Past the cap,
+ * new connections are turned away at once. */
+#define HP_MAX_CONNECTIONS 16
+static unsigned connections;
+
+/* One connection, on its own thread: peer check, request, answer; apply and
+ * revert run here too, one at a time (the operation flag is taken and
+ * released on this thread), while list and status are answered on other
+ * connections' threads meanwhile. */
+static void serve(struct conn *c)
 {
 	struct timeval tv = {5, 0};
-	struct conn *c = calloc(1, sizeof(*c));
-	pthread_attr_t attr;
-	pthread_t t;
+	int fd = c->fd;
 	char why[160];
 	int ret;
 
-	if (!c) {
-		close(fd);
-		return;
-	}
-	c->fd = fd;
-	c->pkg_fd = -1;
-	/* A client that connects and says nothing must not stall the listener. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (!peer_allowed(fd, why, sizeof(why))) {
 		reply(fd, -EPERM, why);
@@ -216,15 +211,44 @@ static void handle(int fd)
 		reply(fd, -EBUSY, "busy: another apply or revert is in progress");
 		goto done;
 	}
+	run_op(c); /* ends the operation (hp_op_end) */
+done:
+	free_conn(c);
+}
+
+static void *conn_main(void *arg)
+{
+	serve(arg);
+	__atomic_fetch_sub(&connections, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void handle(int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	pthread_attr_t attr;
+	pthread_t t;
+	int ret;
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->pkg_fd = -1;
+	if (__atomic_add_fetch(&connections, 1, __ATOMIC_RELAXED) > HP_MAX_CONNECTIONS) {
+		reply(fd, -EBUSY, "busy: too many control connections open");
+		goto fail;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ret = pthread_create(&t, &attr, worker_main, c);
+	ret = -pthread_create(&t, &attr, conn_main, c);
 	pthread_attr_destroy(&attr);
-	if (ret == 0)
+	if (!ret)
 		return;
-	hp_op_end();
-	reply(fd, -ret, "cannot start a worker thread");
-done:
+	reply(fd, ret, "cannot start a thread for the connection");
+fail:
+	__atomic_fetch_sub(&connections, 1, __ATOMIC_RELAXED);
 	free_conn(c);
 }
 

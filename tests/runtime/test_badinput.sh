@@ -117,6 +117,18 @@ fds_after=$(ls "/proc/$pid/fd" | wc -l)
 ((fds_after <= fds_before)) || fail "descriptors leaked: $fds_before open before, $fds_after after"
 unchanged
 
+# Clients that connect and say nothing wait on their own: with three of
+# them connected (each would hold a single listener for its 5 s receive
+# timeout), list is still answered at once, well within the bound below.
+/usr/bin/python3 "$(dirname "$0")/wire_fds.py" "$sock_of_pid" idle 3 30 >idle.out &
+idlers=$!
+for _ in $(seq 250); do grep -q open idle.out && break; sleep 0.02; done
+grep -q open idle.out || fail "the idle clients did not connect"
+timeout 10 "$H" list "$pid" >/dev/null || fail "list waited behind idle clients (or failed)"
+kill "$idlers" 2>/dev/null || true
+wait "$idlers" 2>/dev/null || true
+unchanged
+
 # The engine at RLIMIT_NOFILE: one descriptor left for the connection, none
 # for the package. The reason says so (not "malformed request").
 if command -v prlimit >/dev/null; then

@@ -1,11 +1,17 @@
-"""wire_fds.py SOCKET COUNT NFDS: sends COUNT list requests to a hotpatch
-listener, each carrying NFDS descriptors (of /dev/null), and prints the
-status of the last reply. The listener must close every descriptor it does
-not use (runtime.badinput checks the target's descriptor count)."""
+"""Raw clients of a hotpatch listener, for runtime.badinput.
+
+wire_fds.py SOCKET COUNT NFDS: sends COUNT list requests, each carrying NFDS
+descriptors (of /dev/null), and prints the status of the last reply. The
+listener must close every descriptor it does not use.
+
+wire_fds.py SOCKET idle COUNT SECONDS: opens COUNT connections that say
+nothing, prints "open" once they are all connected, and holds them for
+SECONDS (or until killed). Nobody else's request may wait for them."""
 import os
 import socket
 import struct
 import sys
+import time
 
 MAGIC, VERSION, OP_LIST = 0x43575048, 1, 3
 
@@ -29,7 +35,20 @@ def one(path, nfds):
     return struct.unpack("<IiII", head)[1] if len(head) == 16 else None
 
 
+def idle(path, count, seconds):
+    conns = []
+    for _ in range(count):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        conns.append(s)
+    print("open", flush=True)
+    time.sleep(seconds)
+
+
 def main():
+    if sys.argv[2] == "idle":
+        idle(sys.argv[1], int(sys.argv[3]), float(sys.argv[4]))
+        return
     path, count, nfds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     status = None
     for _ in range(count):
