@@ -323,6 +323,26 @@ static int rehearse_once(pid_t pid, int pkg_fd, unsigned long cycle)
 	return 0;
 }
 
+/* How many patches the process lists (-1 when it cannot say). */
+static int count_patches(pid_t pid)
+{
+	struct hp_wire_req req = {.op = HP_OP_LIST, .flags = HP_WIRE_JSON};
+	char *reply = NULL;
+	int n = 0;
+
+	quiet = 1;
+	int ret = transact(pid, &req, -1, &reply);
+	quiet = 0;
+	if (ret || !reply) {
+		free(reply);
+		return -1;
+	}
+	for (const char *p = reply; (p = strstr(p, "\"id\":")); p++)
+		n++;
+	free(reply);
+	return n;
+}
+
 static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
 {
 	struct timespec t0, t1;
@@ -340,9 +360,19 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
 	if (ret)
 		return ret;
 	seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("rehearsed %lu apply+revert cycles in %.3f s (%.1f us per cycle); "
-	       "process %d is unpatched\n",
-	       cycles, seconds, seconds * 1e6 / (double)cycles, (int)pid);
+	/* Only the rehearsed patch was reverted: say what the process still
+	 * carries rather than claim it is unpatched. */
+	int others = count_patches(pid);
+	printf("rehearsed %lu apply+revert cycles in %.3f s (%.1f us per cycle); ", cycles, seconds,
+	       seconds * 1e6 / (double)cycles);
+	if (others == 0)
+		printf("process %d is unpatched\n", (int)pid);
+	else if (others > 0)
+		printf("the rehearsed patch is reverted; process %d still has %d patch%s applied "
+		       "from before\n",
+		       (int)pid, others, others == 1 ? "" : "es");
+	else
+		printf("the rehearsed patch is reverted\n");
 	return 0;
 }
 

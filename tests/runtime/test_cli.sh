@@ -44,6 +44,16 @@ run_variant() {
 	"$HP_CLI" revert "$pid"                   # most recent = fix-b
 	expect_state "$st" "3 2"
 	"$HP_CLI" list "$pid" | grep -q "no patches applied" || fail "list after revert"
+	# rehearse says what it leaves: nothing, or the patches from before
+	"$HP_CLI" rehearse "$pid" a-$v.hpk 3 | grep -q "process $pid is unpatched" ||
+		fail "rehearse on an unpatched process"
+	"$HP_CLI" apply "$pid" b-$v.hpk >/dev/null
+	out=$("$HP_CLI" rehearse "$pid" a-$v.hpk 3)
+	[[ $out == *"still has 1 patch applied from before"* ]] ||
+		fail "rehearse on top of a patch said: $out"
+	expect_state "$st" "2003 2"
+	"$HP_CLI" revert "$pid" >/dev/null
+	expect_state "$st" "3 2"
 	for i in 1 2 3 4 5; do                    # flip repeatedly under load
 		"$HP_CLI" apply "$pid" a-$v.hpk >/dev/null
 		expect_state "$st" "1003 6"
