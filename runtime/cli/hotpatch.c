@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,10 +30,18 @@ static const char usage_text[] =
 	"       hotpatch [--json] list PID\n"
 	"       hotpatch [--json] status PID\n"
 	"       hotpatch rehearse PID PKG [CYCLES]\n"
+	"       hotpatch apply PID PID... PKG\n"
+	"       hotpatch apply --exe EXE PKG\n"
+	"       hotpatch revert --exe EXE [PATCH]\n"
+	"       hotpatch list --exe EXE | status --exe EXE\n"
 	"\n"
 	"Applies, reverts and shows live patches in process PID, which must run\n"
 	"libhotpatch (linked in or LD_PRELOADed). PATCH is an id or name shown by\n"
 	"list; without it revert undoes the most recent patch.\n"
+	"With several PIDs or --exe EXE (every process whose executable is EXE),\n"
+	"apply is all or nothing: the package is verified in every process first,\n"
+	"and if one apply fails the ones done are reverted. Processes of EXE\n"
+	"without the runtime are listed as skipped.\n"
 	"rehearse applies and reverts PKG CYCLES times (default 1) and leaves the\n"
 	"process unpatched: a rehearsal of a patch under the process's real load.\n"
 	"\n"
@@ -58,11 +67,15 @@ static int usage_error(const char *fmt, ...)
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "process N: " while an operation goes through a group of processes */
+static char fail_prefix[48];
+
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("hotpatch: ", stderr);
+	fputs(fail_prefix, stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -297,6 +310,150 @@ static int cmd_apply(pid_t pid, const char *pkg, int flags)
 	return ret;
 }
 
+/* ---- groups of processes (several PIDs, --exe EXE) ---- */
+
+struct group {
+	pid_t *pids;
+	size_t n;
+};
+
+static int group_add(struct group *g, pid_t pid)
+{
+	pid_t *p = realloc(g->pids, (g->n + 1) * sizeof(*p));
+	if (!p)
+		return fail("out of memory");
+	g->pids = p;
+	g->pids[g->n++] = pid;
+	return 0;
+}
+
+static int has_runtime(pid_t pid)
+{
+	struct sockaddr_un sa;
+	uid_t owner;
+
+	quiet = 1;
+	int ret = socket_path(pid, sa.sun_path, sizeof(sa.sun_path), &owner);
+	quiet = 0;
+	return !ret && access(sa.sun_path, F_OK) == 0;
+}
+
+/* Every process whose executable is exe and that runs the runtime; the
+ * others are reported as skipped. */
+static int group_of_exe(const char *exe, struct group *g)
+{
+	struct stat want, st;
+	struct dirent *e;
+	char path[64];
+	DIR *d;
+	int ret = 0;
+
+	if (stat(exe, &want) < 0)
+		return fail("cannot stat '%s': %s", exe, strerror(errno));
+	d = opendir("/proc");
+	if (!d)
+		return fail("cannot read /proc: %s", strerror(errno));
+	while (!ret && (e = readdir(d))) {
+		pid_t pid;
+		if (parse_pid(e->d_name, &pid) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		if (stat(path, &st) < 0 || st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+			continue;
+		if (has_runtime(pid))
+			ret = group_add(g, pid);
+		else
+			printf("%d: skipped (no hotpatch runtime)\n", (int)pid);
+	}
+	closedir(d);
+	if (!ret && !g->n)
+		ret = fail("no running process of '%s' runs the hotpatch runtime", exe);
+	return ret;
+}
+
+static void set_process(pid_t pid)
+{
+	if (pid)
+		snprintf(fail_prefix, sizeof(fail_prefix), "process %d: ", (int)pid);
+	else
+		fail_prefix[0] = 0;
+}
+
+/* Verify everywhere, then apply everywhere; a failed apply reverts the
+ * ones done, so the group ends all patched or as it was. */
+static int group_apply(const struct group *g, const char *pkg, int flags)
+{
+	unsigned *ids = calloc(g->n, sizeof(*ids));
+	int fd, ret = ids ? open_package(pkg, &fd) : fail("out of memory");
+	size_t done = 0;
+
+	if (ret) {
+		free(ids);
+		return ret;
+	}
+	for (size_t i = 0; !ret && i < g->n; i++) {
+		struct hp_wire_req req = {.op = HP_OP_APPLY, .flags = HP_WIRE_VERIFY_ONLY};
+		char *reply = NULL;
+		set_process(g->pids[i]);
+		ret = transact(g->pids[i], &req, fd, &reply);
+		free(reply);
+	}
+	for (; !ret && done < g->n; done++) {
+		struct hp_wire_req req = {.op = HP_OP_APPLY};
+		char *reply = NULL;
+		set_process(g->pids[done]);
+		ret = transact(g->pids[done], &req, fd, &reply);
+		if (!ret && (!reply || sscanf(reply, "applied patch %u", &ids[done]) != 1))
+			ret = fail("unexpected reply to the apply");
+		free(reply);
+	}
+	if (ret && done) {
+		done--; /* the one that failed */
+		while (done-- > 0) {
+			struct hp_wire_req req = {.op = HP_OP_REVERT};
+			snprintf(req.arg, sizeof(req.arg), "%u", ids[done]);
+			set_process(g->pids[done]);
+			quiet = 1;
+			if (transact(g->pids[done], &req, -1, NULL) == 0)
+				printf("%d: patch %u reverted again (the group apply failed)\n",
+				       (int)g->pids[done], ids[done]);
+			quiet = 0;
+		}
+	}
+	set_process(0);
+	close(fd);
+	for (size_t i = 0; !ret && i < g->n; i++)
+		printf(flags & HP_WIRE_JSON ? "{\"pid\":%d,\"applied\":%u}\n"
+					    : "%d: applied patch %u\n",
+		       (int)g->pids[i], ids[i]);
+	free(ids);
+	return ret;
+}
+
+/* revert, list or status in every process of the group, one after the
+ * other, each answer under its process id. */
+static int group_each(const struct group *g, struct hp_wire_req *proto)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		struct hp_wire_req req = *proto;
+		char *reply = NULL;
+		set_process(g->pids[i]);
+		if (transact(g->pids[i], &req, -1, &reply) == 0) {
+			if (req.op == HP_OP_REVERT)
+				printf("%d: %s", (int)g->pids[i], reply ? reply : "\n");
+			else
+				printf("== process %d\n%s", (int)g->pids[i], reply ? reply : "");
+		} else {
+			failed = 1;
+		}
+		free(reply);
+	}
+	set_process(0);
+	return failed ? EXIT_FAIL : 0;
+}
+
 /* One apply and the revert of exactly that patch (by the id the runtime
  * reports), so a patch someone else applies meanwhile is left alone. */
 static int rehearse_once(pid_t pid, int pkg_fd, unsigned long cycle)
@@ -376,6 +533,58 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
 	return 0;
 }
 
+/* apply PID PID... PKG, apply --exe EXE PKG, revert --exe EXE [PATCH],
+ * list --exe EXE, status --exe EXE */
+static int cmd_group(const char *cmd, int nargs, char **args, int flags)
+{
+	struct group g = {0};
+	struct hp_wire_req req = {.flags = flags};
+	int rest, ret;
+
+	if (!strcmp(args[0], "--exe")) {
+		if (nargs < 2)
+			return usage_error("'%s --exe' needs an executable", cmd);
+		ret = group_of_exe(args[1], &g);
+		rest = 2;
+	} else {
+		ret = 0;
+		for (rest = 0; !ret && rest < nargs - 1; rest++) {
+			pid_t pid;
+			if (parse_pid(args[rest], &pid) < 0) {
+				free(g.pids);
+				return usage_error("invalid PID '%s'", args[rest]);
+			}
+			ret = group_add(&g, pid);
+		}
+	}
+	if (ret) {
+		free(g.pids);
+		return ret;
+	}
+	int extra = nargs - rest;
+	if (!strcmp(cmd, "apply")) {
+		ret = extra == 1
+			      ? group_apply(&g, args[rest], flags)
+			      : usage_error("%s", "usage: hotpatch apply (--exe EXE | PID...) PKG");
+	} else if (!strcmp(cmd, "revert") && extra <= 1) {
+		req.op = HP_OP_REVERT;
+		if (extra == 1 && strlen(args[rest]) >= sizeof(req.arg))
+			ret = usage_error("%s", "patch name too long");
+		else if (extra == 1)
+			strcpy(req.arg, args[rest]);
+		if (!ret)
+			ret = group_each(&g, &req);
+	} else if ((!strcmp(cmd, "list") || !strcmp(cmd, "status")) && extra == 0) {
+		req.op = strcmp(cmd, "list") ? HP_OP_STATUS : HP_OP_LIST;
+		ret = group_each(&g, &req);
+	} else {
+		ret = usage_error("usage: hotpatch %s --exe EXE%s", cmd,
+				  !strcmp(cmd, "revert") ? " [PATCH]" : "");
+	}
+	free(g.pids);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -413,6 +622,8 @@ int main(int argc, char **argv)
 		return usage_error("unknown command '%s'", cmd);
 	if (nargs < 1)
 		return usage_error("'%s' needs a PID", cmd);
+	if (!strcmp(argv[optind], "--exe") || (!strcmp(cmd, "apply") && nargs > 2))
+		return cmd_group(cmd, argc - optind, argv + optind, flags);
 	if (parse_pid(argv[optind], &pid) < 0)
 		return usage_error("invalid PID '%s'", argv[optind]);
 	if (!strcmp(cmd, "apply")) {

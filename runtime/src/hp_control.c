@@ -62,8 +62,11 @@ static void run_op(struct conn *c)
 	unsigned id = 0;
 	int ret, json = c->req.flags & HP_WIRE_JSON;
 
+	struct hp_apply_opts opts = {.sz = sizeof(opts),
+				     .verify_only = !!(c->req.flags & HP_WIRE_VERIFY_ONLY)};
+
 	if (c->req.op == HP_OP_APPLY)
-		ret = hp_apply_locked(c->pkg_fd, NULL, &id, err, sizeof(err));
+		ret = hp_apply_locked(c->pkg_fd, &opts, &id, err, sizeof(err));
 	else
 		ret = hp_revert_locked(c->req.arg, &id, err, sizeof(err));
 	hp_op_end();
@@ -71,8 +74,11 @@ static void run_op(struct conn *c)
 		reply(c->fd, ret, err[0] ? err : hp_strerror(ret));
 		return;
 	}
-	snprintf(msg, sizeof(msg), json ? "{\"%s\":%u}\n" : "%s patch %u\n",
-		 c->req.op == HP_OP_APPLY ? "applied" : "reverted", id);
+	if (opts.verify_only && c->req.op == HP_OP_APPLY)
+		snprintf(msg, sizeof(msg), json ? "{\"verified\":true}\n" : "verified\n");
+	else
+		snprintf(msg, sizeof(msg), json ? "{\"%s\":%u}\n" : "%s patch %u\n",
+			 c->req.op == HP_OP_APPLY ? "applied" : "reverted", id);
 	reply(c->fd, 0, msg);
 }
 

@@ -660,6 +660,11 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	ret = hp_pkg_check_code(sealed.bytes, sealed.size, m, err, errlen);
 	if (ret)
 		goto unlock;
+	if (opts && opts->sz > offsetof(struct hp_apply_opts, verify_only) && opts->verify_only) {
+		if (id)
+			*id = 0;
+		goto unlock; /* ret == 0: it would apply */
+	}
 	ret = load_package(&sealed, m, &p->dl, &pkg, err, errlen);
 	if (ret)
 		goto unlock;

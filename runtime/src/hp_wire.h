@@ -23,7 +23,10 @@ enum hp_wire_op {
 	HP_OP_STATUS = 4,
 };
 
-enum { HP_WIRE_JSON = 1u << 0 };
+enum {
+	HP_WIRE_JSON = 1u << 0,
+	HP_WIRE_VERIFY_ONLY = 1u << 1, /* apply: every check, nothing changed */
+};
 
 struct hp_wire_req {
 	uint32_t magic;

@@ -53,6 +53,9 @@ const char *hp_version(void);
 struct hp_apply_opts {
 	size_t sz;
 	const char *name; /* shown by list instead of the manifest's name */
+	/* non-zero: every check of an apply, nothing loaded or written (the
+	 * first phase of an all-or-nothing apply to a group of processes) */
+	int verify_only;
 };
 
 /* Applies the package open on pkg_fd (any readable regular file; the fd is

@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 int factor = 3;
+#ifdef OTHER_BUILD
+/* another program for the tests: other bytes, hence another build-id */
+__attribute__((used)) static const char other_build[] = "other build";
+#endif
 volatile long calls;
 
 __attribute__((noinline)) int compute(int x)
