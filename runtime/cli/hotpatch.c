@@ -185,7 +185,12 @@ static int connect_to(pid_t pid, int *fd)
 	}
 	ret = errno;
 	close(*fd);
-	if (ret == ENOENT || ret == ECONNREFUSED)
+	if (ret == ECONNREFUSED)
+		return fail(
+			"process %d is not listening: %s is left over from a process that "
+			"ended (its runtime crashed or stopped listening, or the PID was reused)",
+			(int)pid, sa.sun_path);
+	if (ret == ENOENT)
 		return fail("process %d runs no hotpatch runtime (nothing listening on %s; "
 			    "start it with libhotpatch linked or LD_PRELOADed)",
 			    (int)pid, sa.sun_path);

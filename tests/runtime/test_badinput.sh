@@ -79,6 +79,12 @@ expect_fail "package is a fifo" "not a regular file" "$H" apply "$pid" fifo
 expect_fail "package missing" "cannot open" "$H" apply "$pid" missing.hpk
 expect_fail "PID does not exist" "no process with PID" "$H" list 999999999
 expect_fail "PID runs no runtime" "runs no hotpatch runtime" "$H" list $$
+# a socket left behind by a process that ended, under a PID now running
+# something else: said as such, not as "nothing listening"
+/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+	"$HOTPATCH_RUNDIR/hotpatch-$(id -u)/$$.sock"
+expect_fail "socket left behind" "is left over from a process that ended" "$H" list $$
+rm -f "$HOTPATCH_RUNDIR/hotpatch-$(id -u)/$$.sock"
 unchanged
 
 # Second apply while the first is still verifying (the test hook makes
