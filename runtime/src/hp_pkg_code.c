@@ -130,6 +130,33 @@ static int check_dynamic(const struct pkg_elf *e, const Elf64_Phdr *dyn, char *e
 	return ret ? ret : check_relocs(e, jmprel, pltrelsz, err, errlen);
 }
 
+/* Is vaddr inside an executable .text section (".text", ".text.*")? A
+ * replacement in .plt or anywhere else executable is a jump into the
+ * middle of the loader's stubs, not into a function. Without section
+ * headers (stripped of them), there is nothing to tell: allowed. */
+static int in_text(const struct pkg_elf *e, const Elf64_Ehdr *eh, uint64_t vaddr)
+{
+	Elf64_Shdr sh, names;
+
+	if (!eh->e_shnum || eh->e_shentsize != sizeof(sh) || eh->e_shstrndx >= eh->e_shnum ||
+	    !fits(e, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(sh)))
+		return 1;
+	memcpy(&names, e->bytes + eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof(sh), sizeof(sh));
+	if (names.sh_type != SHT_STRTAB || !fits(e, names.sh_offset, names.sh_size))
+		return 1;
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		memcpy(&sh, e->bytes + eh->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
+		if (!(sh.sh_flags & SHF_EXECINSTR) || vaddr < sh.sh_addr ||
+		    vaddr - sh.sh_addr >= sh.sh_size)
+			continue;
+		if (sh.sh_name >= names.sh_size || names.sh_size - sh.sh_name < 6)
+			return 0;
+		const char *name = (const char *)e->bytes + names.sh_offset + sh.sh_name;
+		return !strncmp(name, ".text", 5) && (name[5] == 0 || name[5] == '.');
+	}
+	return 0;
+}
+
 int hp_pkg_check_code(const void *bytes, size_t size, const struct hp_manifest *m, char *err,
 		      size_t errlen)
 {
@@ -161,7 +188,8 @@ int hp_pkg_check_code(const void *bytes, size_t size, const struct hp_manifest *
 			return ret;
 	}
 	for (size_t i = 0; i < m->func_count; i++)
-		if (!load_of(&e, m->funcs[i].replacement_offset, 1, PF_X)) {
+		if (!load_of(&e, m->funcs[i].replacement_offset, 1, PF_X) ||
+		    !in_text(&e, &eh, m->funcs[i].replacement_offset)) {
 			hp_seterr(err, errlen,
 				  "function '%s': replacement offset %#llx outside the package's "
 				  "code",

@@ -3,7 +3,7 @@
  *
  *   hp-test-mkpkg OLD PATCH.so OUT [--name N] [--func SYM[=REPL]]...
  *                 [--proxy SLOT=TARGET]... [--bad-build-id] [--bad-hash]
- *                 [--target-delta N] [--proxy-target ADDR]
+ *                 [--target-delta N] [--proxy-target ADDR] [--replacement-at ADDR]
  *
  * The --bad-* and override options produce packages that are well formed
  * but must be refused at apply time. */
@@ -21,7 +21,7 @@ static int die(const char *msg, const char *arg)
 }
 
 static int add_func(struct hp_pkg_builder *b, const char *old, const char *so, char *spec,
-		    long long delta, int bad_hash)
+		    long long delta, int bad_hash, long long repl_at)
 {
 	static const unsigned char endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 	char *repl = strchr(spec, '=');
@@ -44,7 +44,7 @@ static int add_func(struct hp_pkg_builder *b, const char *old, const char *so, c
 	f.name = spec;
 	f.tu = "test.c";
 	f.target_offset = t.value + delta;
-	f.replacement_offset = r.value;
+	f.replacement_offset = repl_at >= 0 ? (uint64_t)repl_at : r.value;
 	f.expected_bytes = bytes;
 	f.expected_size = t.size;
 	if (t.size >= 6 && memcmp(bytes, endbr, 4) == 0) {
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	const char *old, *so, *out, *name = "test-patch";
 	struct hp_pkg_builder *b;
 	uint8_t id[64];
-	long long delta = 0, proxy_target = -1;
+	long long delta = 0, proxy_target = -1, repl_at = -1;
 	int idlen, bad_id = 0, bad_hash = 0, ret = 0;
 
 	if (argc < 4)
@@ -103,6 +103,8 @@ int main(int argc, char **argv)
 			delta = strtoll(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--proxy-target") && i + 1 < argc)
 			proxy_target = strtoll(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--replacement-at") && i + 1 < argc)
+			repl_at = strtoll(argv[++i], NULL, 0);
 		else if (strcmp(argv[i], "--func") && strcmp(argv[i], "--proxy"))
 			return die("unknown option", argv[i]);
 		else if (i + 1 >= argc)
@@ -121,7 +123,7 @@ int main(int argc, char **argv)
 		return die("cannot start the package", NULL);
 	for (int i = 4; i < argc && !ret; i++) {
 		if (!strcmp(argv[i], "--func"))
-			ret = add_func(b, old, so, argv[++i], delta, bad_hash);
+			ret = add_func(b, old, so, argv[++i], delta, bad_hash, repl_at);
 		else if (!strcmp(argv[i], "--proxy"))
 			ret = add_proxy(b, old, so, argv[++i], proxy_target);
 		else if (!strcmp(argv[i], "--name") || !strcmp(argv[i], "--target-delta") ||

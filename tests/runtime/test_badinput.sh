@@ -73,6 +73,16 @@ build_patch patch_ctor.c ctor.so -I"$HP_DATA"
 expect_fail "package with a constructor" "initialisation or finalisation code" \
 	"$H" apply "$pid" ctor.hpk; unchanged
 
+# A replacement that points into the package's .plt (executable, but not a
+# function) is refused.
+build_patch patch_plt.c plt.so -I"$HP_DATA" # calls getpid(): it has a .plt
+plt=$(readelf -SW plt.so | awk '{ for (i = 1; i < NF; i++) if ($i == ".plt") print "0x" $(i + 2) }')
+[[ -n $plt ]] || fail "plt.so has no .plt"
+"$HP_MKPKG" target plt.so plt.hpk --func compute --replacement-at "$plt" \
+	--proxy __hp_proxy.factor=factor
+expect_fail "replacement in .plt" "replacement offset .* outside the package's code" \
+	"$H" apply "$pid" plt.hpk; unchanged
+
 expect_fail "package is a directory" "not a regular file" "$H" apply "$pid" "$work"
 mkfifo fifo
 expect_fail "package is a fifo" "not a regular file" "$H" apply "$pid" fifo
