@@ -105,6 +105,11 @@ struct hp_manifest {
  * reason in err (when err is not NULL). */
 int hp_pkg_read_fd(int fd, struct hp_manifest **out, char *err, size_t errlen);
 
+/* Reads the whole package file open on fd (pread; a regular file of a
+ * package's size range) into *data (malloc'ed, *size bytes). Returns 0 or
+ * a negative errno / -HP_PKG_E* code with a one-line reason in err. */
+int hp_pkg_read_file(int fd, uint8_t **data, size_t *size, char *err, size_t errlen);
+
 /* Same, from a buffer holding the whole package file. */
 int hp_pkg_read_mem(const void *data, size_t size, struct hp_manifest **out, char *err,
 		    size_t errlen);

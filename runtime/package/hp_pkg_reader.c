@@ -228,14 +228,15 @@ int hp_pkg_read_mem(const void *data, size_t size, struct hp_manifest **out, cha
 	return ret;
 }
 
-int hp_pkg_read_fd(int fd, struct hp_manifest **out, char *err, size_t errlen)
+int hp_pkg_read_file(int fd, uint8_t **data, size_t *size, char *err, size_t errlen)
 {
 	struct stat st;
 	uint8_t *buf;
 	size_t done = 0;
 	int ret;
 
-	*out = NULL;
+	*data = NULL;
+	*size = 0;
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
 		hp_pkg_seterr(err, errlen, "cannot stat package: %s", strerror(errno));
@@ -267,8 +268,25 @@ int hp_pkg_read_fd(int fd, struct hp_manifest **out, char *err, size_t errlen)
 		}
 		done += n;
 	}
-	ret = hp_pkg_read_mem(buf, done, out, err, errlen);
+	*data = buf;
+	*size = done;
+	return 0;
 free_buf:
+	free(buf);
+	return ret;
+}
+
+int hp_pkg_read_fd(int fd, struct hp_manifest **out, char *err, size_t errlen)
+{
+	uint8_t *buf;
+	size_t size;
+	int ret;
+
+	*out = NULL;
+	ret = hp_pkg_read_file(fd, &buf, &size, err, errlen);
+	if (ret)
+		return ret;
+	ret = hp_pkg_read_mem(buf, size, out, err, errlen);
 	free(buf);
 	return ret;
 }

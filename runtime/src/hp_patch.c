@@ -301,56 +301,20 @@ static struct loaded *find_loaded(const void *bytes, size_t size)
 	return NULL;
 }
 
-/* A package larger than this is not one mkpatch wrote. */
-#define HP_PACKAGE_MAX ((size_t)1 << 30)
-
 /* The caller's package as read now. */
 struct sealed {
 	int fd;		    /* sealed copy; that of *old when it is the same package */
 	struct loaded *old; /* a package with these bytes loaded before, or NULL */
-	void *bytes;	    /* what was read */
+	uint8_t *bytes;	    /* what was read */
 	size_t size;
 };
-
-static int read_package(int fd, struct sealed *s, char *err, size_t errlen)
-{
-	struct stat st;
-	size_t done = 0;
-
-	if (fstat(fd, &st) < 0) {
-		hp_seterr(err, errlen, "cannot stat the package: %s", strerror(errno));
-		return -errno;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > HP_PACKAGE_MAX) {
-		hp_seterr(err, errlen, "the package is not a regular file of a sane size");
-		return -HP_EFORMAT;
-	}
-	s->size = (size_t)st.st_size;
-	s->bytes = malloc(s->size);
-	if (!s->bytes) {
-		hp_seterr(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	while (done < s->size) {
-		ssize_t n = pread(fd, (char *)s->bytes + done, s->size - done, (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			hp_seterr(err, errlen, "cannot read the package: %s",
-				  n < 0 ? strerror(errno) : "it shrank while being read");
-			return n < 0 ? -errno : -HP_EFORMAT;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 static int seal_package(int fd, struct sealed *s, char *err, size_t errlen)
 {
 	int ret;
 
 	*s = (struct sealed){.fd = -1};
-	ret = read_package(fd, s, err, errlen);
+	ret = hp_pkg_read_file(fd, &s->bytes, &s->size, err, errlen);
 	if (ret)
 		return ret;
 	s->old = find_loaded(s->bytes, s->size);
@@ -411,8 +375,8 @@ static void keep_loaded(void *dl, struct sealed *s)
 	*s = (struct sealed){.fd = -1};
 }
 
-static int load_package(const struct sealed *s, const struct hp_manifest *m, void **dl,
-			struct hp_image *pkg, char *err, size_t errlen)
+static int load_package(const struct sealed *s, void **dl, struct hp_image *pkg, char *err,
+			size_t errlen)
 {
 	struct link_map *lm;
 	char path[64];
@@ -430,25 +394,8 @@ static int load_package(const struct sealed *s, const struct hp_manifest *m, voi
 		hp_seterr(err, errlen, "cannot find the loaded package's segments");
 		goto close_dl;
 	}
-	for (size_t i = 0; i < m->func_count; i++)
-		if (!hp_image_contains(pkg, m->funcs[i].replacement_offset, 1, PF_X)) {
-			hp_seterr(err, errlen,
-				  "function '%s': replacement offset %#llx outside the package's "
-				  "code (%s, %zu segments)",
-				  m->funcs[i].name,
-				  (unsigned long long)m->funcs[i].replacement_offset, pkg->name,
-				  pkg->nseg);
-			goto close_dl;
-		}
-	for (size_t i = 0; i < m->proxy_count; i++)
-		if (m->proxies[i].slot_offset % 8 ||
-		    !hp_image_contains(pkg, m->proxies[i].slot_offset, 8, 0)) {
-			hp_seterr(err, errlen,
-				  "proxy '%s': slot offset %#llx outside the package's segments",
-				  m->proxies[i].name,
-				  (unsigned long long)m->proxies[i].slot_offset);
-			goto close_dl;
-		}
+	/* replacements and slots were checked against these segments before
+	 * loading (hp_pkg_check_code) */
 	return 0;
 close_dl:
 	dlclose(*dl);
@@ -629,7 +576,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 
 	ret = seal_package(fd, &sealed, err, errlen);
 	if (!ret)
-		ret = hp_pkg_read_fd(sealed.fd, &m, err, errlen);
+		ret = hp_pkg_read_mem(sealed.bytes, sealed.size, &m, err, errlen);
 	if (ret) {
 		release_sealed(&sealed);
 		return ret;
@@ -665,7 +612,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 			*id = 0;
 		goto unlock; /* ret == 0: it would apply */
 	}
-	ret = load_package(&sealed, m, &p->dl, &pkg, err, errlen);
+	ret = load_package(&sealed, &p->dl, &pkg, err, errlen);
 	if (ret)
 		goto unlock;
 	ret = fill_slots(m, img.bias, pkg.bias, &cw, err, errlen);
