@@ -234,13 +234,15 @@ static bool hp_gcc_ref_only_reads(ipa_ref *ref, tree decl)
 
 /* Does any inline assembly of the unit name the variable? It may write
  * it where no reference shows. */
-static bool hp_gcc_asm_mentions(const char *name)
+/* Every inline assembly text of the unit, top-level and in functions, while
+ * the functions still have their GIMPLE bodies (the end of IPA). Taken
+ * once: each variable is then looked for in this list. */
+static void hp_gcc_collect_asm(vec<const char *> *texts)
 {
 	cgraph_node *fn;
 
 	for (asm_node *a = symtab->first_asm_symbol(); a; a = a->next)
-		if (hp_asm_mentions(TREE_STRING_POINTER(a->asm_str), name))
-			return true;
+		texts->safe_push(TREE_STRING_POINTER(a->asm_str));
 	FOR_EACH_FUNCTION_WITH_GIMPLE_BODY(fn)
 	{
 		function *fun = fn->get_fun();
@@ -250,14 +252,22 @@ static bool hp_gcc_asm_mentions(const char *name)
 			continue;
 		FOR_EACH_BB_FN(bb, fun)
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi); gsi_next(&gsi))
-			if (gimple_code(gsi_stmt(gsi)) == GIMPLE_ASM &&
-			    hp_asm_mentions(gimple_asm_string(as_a<gasm *>(gsi_stmt(gsi))), name))
-				return true;
+			if (gimple_code(gsi_stmt(gsi)) == GIMPLE_ASM)
+				texts->safe_push(gimple_asm_string(as_a<gasm *>(gsi_stmt(gsi))));
 	}
+}
+
+/* Does any inline assembly of the unit name the variable? It may write
+ * it where no reference shows. */
+static bool hp_gcc_asm_mentions(const vec<const char *> &texts, const char *name)
+{
+	for (unsigned i = 0; i < texts.length(); i++)
+		if (hp_asm_mentions(texts[i], name))
+			return true;
 	return false;
 }
 
-static bool hp_gcc_is_never_written(varpool_node *node)
+static bool hp_gcc_is_never_written(varpool_node *node, const vec<const char *> &asm_texts)
 {
 	tree decl = node->decl;
 	ipa_ref *ref;
@@ -274,18 +284,20 @@ static bool hp_gcc_is_never_written(varpool_node *node)
 	for (unsigned i = 0; node->iterate_referring(i, ref); i++)
 		if (!is_a<cgraph_node *>(ref->referring) || !hp_gcc_ref_only_reads(ref, decl))
 			return false;
-	return !hp_gcc_asm_mentions(hp_gcc_symbol_name(decl));
+	return !hp_gcc_asm_mentions(asm_texts, hp_gcc_symbol_name(decl));
 }
 
 /* PLUGIN_ALL_IPA_PASSES_END */
 void hp_gcc_note_never_written(void *gcc_data, void *user_data)
 {
+	auto_vec<const char *> asm_texts;
 	varpool_node *node;
 
 	(void)gcc_data;
 	(void)user_data;
+	hp_gcc_collect_asm(&asm_texts);
 	FOR_EACH_VARIABLE(node)
-	if (hp_gcc_is_never_written(node))
+	if (hp_gcc_is_never_written(node, asm_texts))
 		hp_gcc_names_add(&hp_gcc_never_written, hp_gcc_symbol_name(node->decl));
 }
 
