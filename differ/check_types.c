@@ -291,18 +291,25 @@ static const struct mp_die *find_top(const struct side *s, uint32_t cu, const ch
 	return idx ? &s->dw.dies[idx - 1] : NULL;
 }
 
+/* Is DIE i below DIE start? DIEs are stored in pre-order, so a walk from
+ * start + 1 ends at the first that is not. */
+static bool in_subtree(const struct mp_dwarf *dw, uint32_t i, uint32_t start)
+{
+	if (i >= dw->ndies)
+		return false;
+	uint32_t a = dw->dies[i].parent;
+	while (a != MP_DIE_NONE && a != start)
+		a = dw->dies[a].parent;
+	return a == start;
+}
+
 /* A function's static local: a variable DIE named name under the owner. */
 static const struct mp_die *find_local(const struct mp_dwarf *dw, const struct mp_die *fn,
 				       const char *name)
 {
 	uint32_t start = (uint32_t)(fn - dw->dies);
-	for (uint32_t i = start + 1; i < dw->ndies; i++) {
+	for (uint32_t i = start + 1; in_subtree(dw, i, start); i++) {
 		const struct mp_die *m = &dw->dies[i];
-		uint32_t a = m->parent;
-		while (a != MP_DIE_NONE && a != start)
-			a = dw->dies[a].parent;
-		if (a != start)
-			break; /* left the owner's subtree (pre-order) */
 		if (m->tag == DW_TAG_variable && !strcmp(m->name, name))
 			return m;
 	}
@@ -445,13 +452,8 @@ static int check_locals(const struct side *o, const struct side *n, const struct
 		return 0;
 	struct names ns = {0};
 	uint32_t start = (uint32_t)(nd - n->dw.dies);
-	for (uint32_t i = start + 1; i < n->dw.ndies; i++) {
+	for (uint32_t i = start + 1; in_subtree(&n->dw, i, start); i++) {
 		const struct mp_die *m = &n->dw.dies[i];
-		uint32_t a = m->parent;
-		while (a != MP_DIE_NONE && a != start)
-			a = n->dw.dies[a].parent;
-		if (a != start)
-			break; /* left the function's subtree (pre-order) */
 		if ((m->tag == DW_TAG_variable || m->tag == DW_TAG_formal_parameter) && m->type) {
 			struct strbuf ignored = {0};
 			describe(&n->dw, m->type, &ignored, &ns, 0);
