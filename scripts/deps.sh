@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	clang-19 llvm-19-dev libclang-rt-19-dev lld-19
 	gcc-12-plugin-dev g++
-	libelf-dev libdwarf-dev libcmocka-dev
+	libelf-dev libdwarf-dev libcmocka-dev libsodium-dev
 	pkg-config cmake make git clang-format-14 patch bc binutils python3
 	# tests/realworld: building memcached and nginx, their clients and load
 	autoconf automake libevent-dev libpcre2-dev zlib1g-dev
