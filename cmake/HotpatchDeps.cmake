@@ -3,6 +3,11 @@
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 
+# libsodium: Ed25519 package signatures (mkpatch signs, the runtime and
+# the CLI verify).
+pkg_check_modules(LIBSODIUM REQUIRED IMPORTED_TARGET libsodium)
+add_library(hp::sodium ALIAS PkgConfig::LIBSODIUM)
+
 # libelf and libdwarf (mkpatch and the tests that read objects).
 pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
 add_library(hp::libelf ALIAS PkgConfig::LIBELF)

@@ -4,6 +4,7 @@
 #define MP_BUILD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "check.h"
@@ -19,6 +20,8 @@ struct mp_build_opts {
 	/* where the compilers' and the linker's own messages go (created or
 	 * emptied; their warnings are not mkpatch's report); NULL: stderr */
 	const char *compiler_log;
+	/* --sign: the secret key the package is signed with; NULL unsigned */
+	const uint8_t *secret_key;
 };
 
 /* Returns 0, -MP_ERECOMPILE (message in d), -MP_EREFUSED (the reasons,

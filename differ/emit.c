@@ -172,6 +172,8 @@ int mp_emit_package(const struct mp_program *old, const struct mp_program *new, 
 	}
 	struct hp_pkg_builder *b = hp_pkg_builder_new();
 	err = b ? fill(b, old, new, &pkg, o, d) : mp_fail(d, ENOMEM, "out of memory");
+	if (!err && o->secret_key)
+		err = hp_pkg_builder_set_signing_key(b, o->secret_key);
 	if (!err) {
 		err = hp_pkg_builder_write(b, so, o->output);
 		if (err)

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "correlate.h"
 #include "diff.h"
+#include "hp_package.h"
 #include "report.h"
 
 enum {
@@ -29,7 +30,8 @@ enum {
 };
 
 struct options {
-	const char *old_path, *new_path, *output, *name, *linker_script;
+	const char *old_path, *new_path, *output, *name, *linker_script, *sign_key;
+	uint8_t secret_key[HP_PKG_SECRET_KEY_SIZE]; /* read from sign_key */
 	bool explain, json, dry_run, verbose, keep_temps, line_changes;
 };
 
@@ -45,6 +47,9 @@ static void usage(FILE *out)
 	      "      --json           the analysis as JSON on stdout\n"
 	      "  -n, --dry-run        analysis only, no package (no -o needed)\n"
 	      "      --name NAME      patch name (default: PKG's basename)\n"
+	      "      --sign KEY       sign the package with KEY (hotpatch keygen's\n"
+	      "                       PREFIX.key); processes started with\n"
+	      "                       HOTPATCH_TRUSTED_KEYS accept only signed ones\n"
 	      "      --linker-script FILE  package linker script\n"
 	      "      --keep-temps     keep the patch-mode objects and specs\n"
 	      "      --line-changes   also replace functions whose only change is the\n"
@@ -61,7 +66,7 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_EXPLAIN = 256, OPT_JSON, OPT_NAME, OPT_KEEP, OPT_LDS, OPT_LINES };
+	enum { OPT_EXPLAIN = 256, OPT_JSON, OPT_NAME, OPT_KEEP, OPT_LDS, OPT_LINES, OPT_SIGN };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"explain", no_argument, NULL, OPT_EXPLAIN},
@@ -71,6 +76,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"linker-script", required_argument, NULL, OPT_LDS},
 		{"keep-temps", no_argument, NULL, OPT_KEEP},
 		{"line-changes", no_argument, NULL, OPT_LINES},
+		{"sign", required_argument, NULL, OPT_SIGN},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -107,6 +113,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LDS:
 			o->linker_script = optarg;
+			break;
+		case OPT_SIGN:
+			o->sign_key = optarg;
 			break;
 		default:
 			return -1;
@@ -211,6 +220,7 @@ static int emit(const struct options *o, const struct mp_program *old, const str
 		.keep_temps = o->keep_temps,
 		.log = o->verbose ? stderr : NULL,
 		.compiler_log = compiler_log,
+		.secret_key = o->sign_key ? o->secret_key : NULL,
 	};
 	int err = mp_build_package(old, new, &bo, fi, d);
 	show_compiler_log(o, compiler_log);
@@ -266,6 +276,15 @@ int main(int argc, char **argv)
 	struct mp_diff_stats st = {0};
 	int status = EXIT_ERROR, err;
 
+	/* The key first: a bad key should not wait for a whole analysis. */
+	if (o.sign_key) {
+		char why[512];
+		if (hp_pkg_key_read_secret(o.sign_key, o.secret_key, why, sizeof(why))) {
+			fprintf(stderr, "mkpatch: --sign: %s\n", why);
+			return EXIT_ERROR;
+		}
+	}
+
 	if ((err = mp_program_open(&old, o.old_path, "OLD", &d))) {
 		status = fail(&d, err);
 		goto out_old;
@@ -299,5 +318,6 @@ out_new:
 out_old:
 	mp_program_release(&old);
 	mp_findings_release(&fi);
+	explicit_bzero(o.secret_key, sizeof(o.secret_key));
 	return status;
 }

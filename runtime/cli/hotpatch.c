@@ -17,9 +17,8 @@
 #include <unistd.h>
 
 #include "hotpatch/hotpatch.h"
+#include "hp_cli.h"
 #include "hp_wire.h"
-
-enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* Set while rehearsing: the per-operation results are not printed. */
 static int quiet;
@@ -34,6 +33,8 @@ static const char usage_text[] =
 	"       hotpatch apply --exe EXE PKG\n"
 	"       hotpatch revert --exe EXE [PATCH]\n"
 	"       hotpatch list --exe EXE | status --exe EXE\n"
+	"       hotpatch keygen PREFIX\n"
+	"       hotpatch [--json] verify PKG [--key PUB]... [--keys DIR]\n"
 	"\n"
 	"Applies, reverts and shows live patches in process PID, which must run\n"
 	"libhotpatch (linked in or LD_PRELOADed). PATCH is an id or name shown by\n"
@@ -44,6 +45,11 @@ static const char usage_text[] =
 	"without the runtime are listed as skipped.\n"
 	"rehearse applies and reverts PKG CYCLES times (default 1) and leaves the\n"
 	"process unpatched: a rehearsal of a patch under the process's real load.\n"
+	"keygen writes an Ed25519 key pair: PREFIX.key (secret, mode 0600) and\n"
+	"PREFIX.pub; sign with mkpatch --sign PREFIX.key. A process started with\n"
+	"HOTPATCH_TRUSTED_KEYS=DIR (a directory of .pub files) accepts only\n"
+	"packages signed by one of them. verify checks PKG offline (structure,\n"
+	"checksum, signature) and, given keys, that one of them signed it.\n"
 	"\n"
 	"  --json     print results as JSON\n"
 	"  --help     show this help\n"
@@ -51,9 +57,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 success, 1 failure (reason on stderr), 2 usage error.\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,12 +69,10 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* "process N: " while an operation goes through a group of processes */
 static char fail_prefix[48];
 
-static int fail(const char *fmt, ...)
+int fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -622,6 +624,10 @@ int main(int argc, char **argv)
 		return usage_error("%s", "missing command");
 	cmd = argv[optind++];
 	nargs = argc - optind;
+	if (!strcmp(cmd, "keygen"))
+		return cmd_keygen(nargs, argv + optind);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(nargs, argv + optind, flags & HP_WIRE_JSON);
 	if (strcmp(cmd, "apply") && strcmp(cmd, "revert") && strcmp(cmd, "list") &&
 	    strcmp(cmd, "status") && strcmp(cmd, "rehearse"))
 		return usage_error("unknown command '%s'", cmd);

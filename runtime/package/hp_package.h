@@ -1,6 +1,6 @@
 /* Reading and writing hotpatch packages (format: hp_package_format.h).
  *
- * The reader is part of the runtime (libc only). The writer is used by
+ * The reader is part of the runtime (libc, and libsodium for signatures). The writer is used by
  * mkpatch and by the tests that build packages from small C sources; it
  * embeds the manifest into an already linked shared object as the
  * non-allocated section HP_PKG_MANIFEST_SECTION and seals the checksum.
@@ -16,6 +16,53 @@
 /* FNV-1a 64 over len bytes: the hash of expected target bytes and the
  * package checksum (computed with the header's checksum field as zero). */
 uint64_t hp_pkg_checksum(const void *data, size_t len);
+
+/* ---- keys (Ed25519, through libsodium) ---- */
+
+#define HP_PKG_SECRET_KEY_SIZE 64 /* libsodium's seed + public key form */
+#define HP_PKG_KEY_ID_LEN 25	  /* "ed25519:" + 16 hex digits + NUL */
+
+/* Makes a key pair and writes PREFIX.key (the secret, mode 0600, created
+ * only if absent) and PREFIX.pub. Returns 0 or a negative errno with a
+ * one-line reason in err; on failure neither file is left behind. */
+int hp_pkg_keygen(const char *prefix, char *err, size_t errlen);
+
+/* Reads a secret key file written by hp_pkg_keygen(). It must be a regular
+ * file of the caller's euid that group and others cannot access. */
+int hp_pkg_key_read_secret(const char *path, uint8_t secret_key[HP_PKG_SECRET_KEY_SIZE], char *err,
+			   size_t errlen);
+
+/* Reads a public key file (PREFIX.pub). */
+int hp_pkg_key_read_public(const char *path, uint8_t public_key[HP_PKG_PUBLIC_KEY_SIZE], char *err,
+			   size_t errlen);
+
+/* The short name of a public key shown to people: "ed25519:" and the
+ * first 8 bytes in hex. */
+void hp_pkg_key_id(const uint8_t public_key[HP_PKG_PUBLIC_KEY_SIZE], char id[HP_PKG_KEY_ID_LEN]);
+
+/* The public keys a verifier trusts. A plain struct so the runtime can
+ * keep one in static memory, loaded once at start. */
+#define HP_PKG_KEYRING_MAX 64
+struct hp_pkg_keyring {
+	size_t count;
+	uint8_t keys[HP_PKG_KEYRING_MAX][HP_PKG_PUBLIC_KEY_SIZE];
+};
+
+/* Adds every file of DIR whose name ends in .pub to kr. DIR and each such
+ * file must belong to root or the caller's euid and be writable by no one
+ * else (whoever can add a key can run code in the verifier's processes);
+ * a file that fails, or does not parse, fails the whole load. Other names
+ * are ignored. */
+int hp_pkg_keyring_load_dir(struct hp_pkg_keyring *kr, const char *dir, char *err, size_t errlen);
+
+/* Adds one public key file to kr (no ownership rule: for offline checks). */
+int hp_pkg_keyring_add_file(struct hp_pkg_keyring *kr, const char *path, char *err, size_t errlen);
+
+/* 0 when m was signed by a key of kr; else -HP_PKG_EUNTRUSTED with the
+ * reason (unsigned, or which key signed it) in err. */
+struct hp_manifest;
+int hp_pkg_keyring_check(const struct hp_pkg_keyring *kr, const struct hp_manifest *m, char *err,
+			 size_t errlen);
 
 /* ---- writer ---- */
 
@@ -48,6 +95,11 @@ int hp_pkg_builder_set_target(struct hp_pkg_builder *b, const uint8_t *build_id,
 int hp_pkg_builder_set_name(struct hp_pkg_builder *b, const char *name, const char *description);
 int hp_pkg_builder_add_func(struct hp_pkg_builder *b, const struct hp_pkg_func_spec *f);
 int hp_pkg_builder_add_proxy(struct hp_pkg_builder *b, const struct hp_pkg_proxy_spec *p);
+
+/* Signs the package hp_pkg_builder_write() writes with this secret key
+ * (hp_pkg_key_read_secret()); the key is copied and wiped on free. */
+int hp_pkg_builder_set_signing_key(struct hp_pkg_builder *b,
+				   const uint8_t secret_key[HP_PKG_SECRET_KEY_SIZE]);
 
 /* Copies the linked shared object at so_path to out_path with the manifest
  * embedded and the checksum sealed. Returns 0 or a negative errno. */
@@ -90,6 +142,9 @@ struct hp_manifest {
 	uint64_t created;
 	uint64_t package_size;
 	uint32_t flags; /* HP_PKG_* */
+	/* NULL when unsigned; else the public key whose signature over the
+	 * package the reader verified (trusted or not: hp_pkg_keyring_check) */
+	const uint8_t *signer;
 	size_t func_count;
 	struct hp_manifest_func *funcs;
 	size_t proxy_count;
@@ -99,7 +154,8 @@ struct hp_manifest {
 /* Reads and validates the package open on fd (read with pread, so the file
  * offset is left alone), in this order: file size, ELF section headers and
  * the manifest section, manifest size, magic, version, header size,
- * package size, checksum, then every array and string offset. On success
+ * package size, checksum, then every array and string offset, and the
+ * signature when the package is signed. On success
  * *out owns the decoded manifest (free with hp_manifest_free) and 0 is
  * returned; on failure a negative errno or -HP_PKG_E* code, and a one-line
  * reason in err (when err is not NULL). */
@@ -119,12 +175,14 @@ void hp_manifest_free(struct hp_manifest *m);
 /* Format-specific error codes, returned negated; their range is shared with
  * (and described by) libhotpatch's hp_strerror(). */
 enum {
-	HP_PKG_EFORMAT = 4096,	 /* not an ELF file / no manifest section */
-	HP_PKG_EMAGIC = 4097,	 /* manifest magic is wrong */
-	HP_PKG_EVERSION = 4098,	 /* manifest version not supported */
-	HP_PKG_ETRUNC = 4099,	 /* file or manifest shorter than it says */
-	HP_PKG_ECHECKSUM = 4100, /* checksum does not match: damaged file */
-	HP_PKG_EBOUNDS = 4101,	 /* an array or string lies outside the manifest */
+	HP_PKG_EFORMAT = 4096,	  /* not an ELF file / no manifest section */
+	HP_PKG_EMAGIC = 4097,	  /* manifest magic is wrong */
+	HP_PKG_EVERSION = 4098,	  /* manifest version not supported */
+	HP_PKG_ETRUNC = 4099,	  /* file or manifest shorter than it says */
+	HP_PKG_ECHECKSUM = 4100,  /* checksum does not match: damaged file */
+	HP_PKG_EBOUNDS = 4101,	  /* an array or string lies outside the manifest */
+	HP_PKG_ESIGNATURE = 4102, /* the signature does not verify: changed after signing */
+	HP_PKG_EUNTRUSTED = 4103, /* not signed by a trusted key */
 };
 
 #endif

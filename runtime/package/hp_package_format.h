@@ -52,8 +52,8 @@ struct hp_pkg_header_disk {
 	uint32_t name;		   /* patch name shown by list/status */
 	uint32_t target_name;	   /* target image path or soname, for messages */
 	uint32_t description;	   /* free text (mkpatch --explain summary) */
-	uint32_t signature_offset; /* reserved for a detached signature over */
-	uint32_t signature_size;   /* the file; 0 when unsigned */
+	uint32_t signature_offset; /* struct hp_pkg_signature_disk when */
+	uint32_t signature_size;   /* HP_PKG_SIGNED; 0 when unsigned */
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct hp_pkg_header_disk) == 160, "hp_pkg_header_disk layout");
@@ -92,5 +92,23 @@ struct hp_pkg_proxy_disk {
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct hp_pkg_proxy_disk) == 32, "hp_pkg_proxy_disk layout");
+
+/* The signature of a signed package (HP_PKG_SIGNED), inside the manifest.
+ * It signs the whole file with two fields taken as zero: the header's
+ * checksum (sealed after the signature, over the signed file) and the 64
+ * signature bytes themselves. The signer's public key is part of what is
+ * signed, so it cannot be swapped for another without the signature
+ * failing; whether that key is trusted is the verifier's decision. */
+#define HP_PKG_SIG_ED25519 1
+#define HP_PKG_PUBLIC_KEY_SIZE 32
+#define HP_PKG_SIGNATURE_SIZE 64
+
+struct hp_pkg_signature_disk {
+	uint32_t algorithm; /* HP_PKG_SIG_ED25519 */
+	uint32_t reserved;  /* 0 */
+	uint8_t public_key[HP_PKG_PUBLIC_KEY_SIZE];
+	uint8_t signature[HP_PKG_SIGNATURE_SIZE]; /* Ed25519, detached */
+};
+_Static_assert(sizeof(struct hp_pkg_signature_disk) == 104, "hp_pkg_signature_disk layout");
 
 #endif

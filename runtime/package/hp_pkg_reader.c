@@ -18,6 +18,8 @@ struct manifest_view {
 	const uint8_t *base; /* start of the manifest */
 	uint32_t size;
 	struct hp_pkg_header_disk hdr;
+	int is_signed;
+	uint8_t signer[HP_PKG_PUBLIC_KEY_SIZE]; /* when is_signed: verified */
 };
 
 static int range_ok(uint64_t off, uint64_t len, uint64_t size)
@@ -160,12 +162,16 @@ static int decode(const struct manifest_view *v, struct hp_manifest **out)
 	struct hp_manifest *m;
 	char *strs;
 
-	m = calloc(1, sizeof(*m) + funcs + proxies + h->strtab_size);
+	m = calloc(1, sizeof(*m) + funcs + proxies + HP_PKG_PUBLIC_KEY_SIZE + h->strtab_size);
 	if (!m)
 		return -ENOMEM;
 	m->funcs = (struct hp_manifest_func *)(m + 1);
 	m->proxies = (struct hp_manifest_proxy *)((char *)m->funcs + funcs);
-	strs = (char *)m->proxies + proxies;
+	if (v->is_signed) {
+		memcpy((char *)m->proxies + proxies, v->signer, HP_PKG_PUBLIC_KEY_SIZE);
+		m->signer = (const uint8_t *)m->proxies + proxies;
+	}
+	strs = (char *)m->proxies + proxies + HP_PKG_PUBLIC_KEY_SIZE;
 	memcpy(strs, v->base + h->strtab_offset, h->strtab_size);
 
 	m->name = strs + h->name;
@@ -219,9 +225,18 @@ int hp_pkg_read_mem(const void *data, size_t size, struct hp_manifest **out, cha
 	ret = hp_elf_find_section(data, size, HP_PKG_MANIFEST_SECTION, &off, &len, err, errlen);
 	if (ret)
 		return ret;
+	v.is_signed = 0;
 	if ((ret = check_header(data, size, off, len, &v, err, errlen)) ||
 	    (ret = check_tables(&v, err, errlen)) || (ret = check_strings(&v, err, errlen)))
 		return ret;
+	if (v.hdr.flags & HP_PKG_SIGNED) {
+		ret = hp_pkg_verify_file(
+			data, size, off + offsetof(struct hp_pkg_header_disk, checksum),
+			off + v.hdr.signature_offset, v.hdr.signature_size, v.signer, err, errlen);
+		if (ret)
+			return ret;
+		v.is_signed = 1;
+	}
 	ret = decode(&v, out);
 	if (ret)
 		hp_pkg_seterr(err, errlen, "out of memory decoding the manifest");

@@ -31,6 +31,8 @@ struct hp_pkg_builder {
 	char *strtab;
 	size_t strtab_size, cap_strtab;
 	int failed; /* an allocation failed: write refuses */
+	int sign;
+	uint8_t secret_key[HP_PKG_SECRET_KEY_SIZE];
 	char err[256];
 };
 
@@ -114,6 +116,7 @@ void hp_pkg_builder_free(struct hp_pkg_builder *b)
 	free(b->funcs);
 	free(b->proxies);
 	free(b->strtab);
+	explicit_bzero(b->secret_key, sizeof(b->secret_key));
 	free(b);
 }
 
@@ -195,7 +198,18 @@ static size_t align8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
-/* Lays the manifest out at m (header, functions, proxies, strings). */
+int hp_pkg_builder_set_signing_key(struct hp_pkg_builder *b,
+				   const uint8_t secret_key[HP_PKG_SECRET_KEY_SIZE])
+{
+	if (!b || !secret_key)
+		return -EINVAL;
+	memcpy(b->secret_key, secret_key, sizeof(b->secret_key));
+	b->sign = 1;
+	return 0;
+}
+
+/* Lays the manifest out at m (header, functions, proxies, strings, and
+ * room for the signature when signing). */
 static void emit_manifest(struct hp_pkg_builder *b, uint8_t *m, size_t msize)
 {
 	struct hp_pkg_header_disk *h = &b->hdr;
@@ -213,6 +227,12 @@ static void emit_manifest(struct hp_pkg_builder *b, uint8_t *m, size_t msize)
 	h->strtab_offset = off;
 	h->strtab_size = b->strtab_size;
 	memcpy(m + off, b->strtab, b->strtab_size);
+	off += b->strtab_size;
+	if (b->sign) {
+		h->flags |= HP_PKG_SIGNED;
+		h->signature_offset = off;
+		h->signature_size = sizeof(struct hp_pkg_signature_disk);
+	}
 	h->manifest_size = msize;
 	h->checksum = 0;
 	memcpy(m, h, sizeof(*h));
@@ -320,7 +340,8 @@ int hp_pkg_builder_write(struct hp_pkg_builder *b, const char *so_path, const ch
 
 	man_off = align8(in_size);
 	man_size = sizeof(b->hdr) + b->nfuncs * sizeof(*b->funcs) +
-		   b->nproxies * sizeof(*b->proxies) + b->strtab_size;
+		   b->nproxies * sizeof(*b->proxies) + b->strtab_size +
+		   (b->sign ? sizeof(struct hp_pkg_signature_disk) : 0);
 	str_off = man_off + man_size;
 	str_size = strsh.sh_size + sizeof(HP_PKG_MANIFEST_SECTION);
 	sh_off = align8(str_off + str_size);
@@ -356,10 +377,21 @@ int hp_pkg_builder_write(struct hp_pkg_builder *b, const char *so_path, const ch
 	eh.e_shnum++;
 	memcpy(out, &eh, sizeof(eh));
 
-	/* Seal: size first, then the checksum over everything else. */
+	/* Seal: size first, then the signature, then the checksum over
+	 * everything else (the signature included). */
 	b->hdr.package_size = out_size;
 	memcpy(out + man_off + offsetof(struct hp_pkg_header_disk, package_size),
 	       &b->hdr.package_size, sizeof(b->hdr.package_size));
+	if (b->sign) {
+		ret = hp_pkg_sign_file(out, out_size,
+				       man_off + offsetof(struct hp_pkg_header_disk, checksum),
+				       man_off + b->hdr.signature_offset, b->secret_key);
+		if (ret) {
+			fail(b, ret, "signing failed: %s", strerror(-ret));
+			free(out);
+			goto free_in;
+		}
+	}
 	b->hdr.checksum = hp_pkg_file_checksum(
 		out, out_size, man_off + offsetof(struct hp_pkg_header_disk, checksum));
 	memcpy(out + man_off + offsetof(struct hp_pkg_header_disk, checksum), &b->hdr.checksum,

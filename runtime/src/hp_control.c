@@ -393,13 +393,25 @@ __attribute__((constructor)) static void hp_runtime_init(void)
 	if (delay)
 		hp_test_apply_delay_ms = (unsigned)strtoul(delay, NULL, 10);
 	pthread_atfork(NULL, NULL, atfork_child);
+	/* Before the listener exists, so no apply can run ahead of the keys. */
+	const char *keys = getenv("HOTPATCH_TRUSTED_KEYS");
+	if (keys) {
+		char why[512];
+
+		if (hp_trust_init(keys, why, sizeof(why)))
+			fprintf(stderr,
+				"hotpatch: HOTPATCH_TRUSTED_KEYS: %s; every package will be "
+				"refused\n",
+				why);
+	}
 	if (no && strcmp(no, "0") != 0)
 		return;
 	/* Failing to listen must not stop the engine: the C API still works,
 	 * and status over the socket is simply unavailable. But say so once:
 	 * a directory another user made first (EPERM) would otherwise switch
-	 * live patching off without a trace. The one message this library
-	 * prints, at start-up, on the engine's own stderr. */
+	 * live patching off without a trace. With the trusted-key message
+	 * above, the only text this library prints: at start-up, on the
+	 * engine's own stderr. */
 	int ret = hp_listener_start();
 	if (ret)
 		fprintf(stderr,

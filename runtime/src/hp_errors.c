@@ -12,6 +12,8 @@ HP_EXPORT const char *hp_strerror(int err)
 		[HP_ETRUNC - HP_EFORMAT] = "package truncated",
 		[HP_ECHECKSUM - HP_EFORMAT] = "package checksum mismatch",
 		[HP_EBOUNDS - HP_EFORMAT] = "manifest offset out of bounds",
+		[HP_ESIGNATURE - HP_EFORMAT] = "package signature does not verify",
+		[HP_EUNTRUSTED - HP_EFORMAT] = "package not signed by a trusted key",
 		[HP_ENOTARGET - HP_EFORMAT] = "target image not loaded (build-id)",
 		[HP_EMISMATCH - HP_EFORMAT] = "target code differs from the patch's expectation",
 		[HP_ENOTPATCHABLE - HP_EFORMAT] = "target function is not patchable",

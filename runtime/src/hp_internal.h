@@ -120,6 +120,13 @@ void hp_patch_atfork_child(void);
  * HOTPATCH_TEST_APPLY_DELAY_MS), to make a concurrent apply observable. */
 extern unsigned hp_test_apply_delay_ms;
 
+/* Trusted keys (HOTPATCH_TRUSTED_KEYS), loaded once by the constructor:
+ * from then on every package must be signed by one of them. A directory
+ * that fails to load leaves the runtime trusting no key at all, so it
+ * refuses everything rather than accept unsigned code. Returns 0 or the
+ * load error with its reason in err (for the start-up message). */
+int hp_trust_init(const char *dir, char *err, size_t errlen);
+
 /* ---- control listener (hp_control.c) ---- */
 const char *hp_listener_path(void);
 

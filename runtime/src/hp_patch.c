@@ -562,6 +562,41 @@ static void append_patch(struct patch *p)
 	*pp = p;
 }
 
+/* Set once by the constructor, before any listener thread exists, and
+ * only read afterwards. */
+static int trust_required;
+static struct hp_pkg_keyring trusted;
+
+int hp_trust_init(const char *dir, char *err, size_t errlen)
+{
+	struct hp_pkg_keyring kr = {0};
+	int ret = hp_pkg_keyring_load_dir(&kr, dir, err, errlen);
+
+	trust_required = 1;
+	if (!ret && kr.count == 0) {
+		hp_seterr(err, errlen, "no key file (*.pub) in '%s'", dir);
+		ret = -ENOENT;
+	}
+	if (!ret)
+		trusted = kr;
+	return ret;
+}
+
+/* The signature itself was verified by the reader; this decides whether
+ * its key may run code here. */
+static int check_trust(const struct hp_manifest *m, char *err, size_t errlen)
+{
+	if (!trust_required)
+		return 0;
+	if (trusted.count == 0) {
+		hp_seterr(err, errlen,
+			  "no trusted key loaded (HOTPATCH_TRUSTED_KEYS failed at start): "
+			  "every package is refused");
+		return -HP_EUNTRUSTED;
+	}
+	return hp_pkg_keyring_check(&trusted, m, err, errlen);
+}
+
 int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char *err,
 		    size_t errlen)
 {
@@ -577,6 +612,8 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	ret = seal_package(fd, &sealed, err, errlen);
 	if (!ret)
 		ret = hp_pkg_read_mem(sealed.bytes, sealed.size, &m, err, errlen);
+	if (!ret)
+		ret = check_trust(m, err, errlen);
 	if (ret) {
 		release_sealed(&sealed);
 		return ret;
@@ -818,6 +855,7 @@ struct hp_list {
 	size_t n;
 	struct list_entry {
 		struct hp_patch_info info;
+		const char *signer;
 		const char **funcs;
 	} * e;
 	char *strings; /* one block holding every string of the snapshot */
@@ -825,7 +863,8 @@ struct hp_list {
 
 static size_t patch_strings_size(const struct patch *p)
 {
-	size_t n = strlen(p->name) + strlen(p->m->target_name) + strlen(p->m->description) + 3;
+	size_t n = strlen(p->name) + strlen(p->m->target_name) + strlen(p->m->description) + 3 +
+		   HP_PKG_KEY_ID_LEN;
 
 	for (size_t j = 0; j < p->m->func_count; j++)
 		n += strlen(p->m->funcs[j].name) + 1;
@@ -879,6 +918,13 @@ HP_EXPORT int hp_list_get(struct hp_list **out)
 			.applied = p->applied,
 			.func_count = p->m->func_count,
 		};
+		if (p->m->signer) {
+			hp_pkg_key_id(p->m->signer, cur);
+			e->signer = cur;
+			cur += strlen(cur) + 1;
+		} else {
+			e->signer = put(&cur, "unsigned");
+		}
 		e->funcs = funcs + f;
 		for (size_t j = 0; j < p->m->func_count; j++)
 			funcs[f++] = put(&cur, p->m->funcs[j].name);
@@ -902,6 +948,11 @@ HP_EXPORT int hp_list_patch(const struct hp_list *l, size_t i, struct hp_patch_i
 		return -EINVAL;
 	*out = l->e[i].info;
 	return 0;
+}
+
+HP_EXPORT const char *hp_list_signer(const struct hp_list *l, size_t i)
+{
+	return l && i < l->n ? l->e[i].signer : NULL;
 }
 
 HP_EXPORT const char *hp_list_func(const struct hp_list *l, size_t i, size_t j)
@@ -960,6 +1011,8 @@ static void render_patches(FILE *f, const struct hp_list *l, int json)
 			json_str(f, p->name);
 			fputs(",\"target\":", f);
 			json_str(f, p->target);
+			fputs(",\"signer\":", f);
+			json_str(f, l->e[i].signer);
 			fprintf(f, ",\"applied\":\"%s\",\"applied_ns\":%lld,\"functions\":[", when,
 				(long long)p->applied.tv_sec * 1000000000ll + p->applied.tv_nsec);
 			for (size_t j = 0; j < p->func_count; j++) {
@@ -969,7 +1022,7 @@ static void render_patches(FILE *f, const struct hp_list *l, int json)
 			fputs("]}", f);
 			continue;
 		}
-		fprintf(f, "%u\t%s\t%s\t%s\t", p->id, p->name, when, p->target);
+		fprintf(f, "%u\t%s\t%s\t%s\t%s\t", p->id, p->name, when, p->target, l->e[i].signer);
 		for (size_t j = 0; j < p->func_count; j++)
 			fprintf(f, "%s%s", j ? "," : "", l->e[i].funcs[j]);
 		fputc('\n', f);
@@ -1004,6 +1057,10 @@ int hp_render(int status, int json, char **out)
 			json_str(f, hp_listener_path());
 			fprintf(f, ",\"functions_patched\":%zu,\"sites\":%zu,\"trampolines\":%zu,",
 				patched, nsites, hp_tramp_in_use());
+			if (trust_required)
+				fprintf(f, "\"trusted_keys\":%zu,", trusted.count);
+			else
+				fputs("\"trusted_keys\":null,", f);
 		}
 		fputs("\"patches\":[", f);
 		render_patches(f, l, 1);
@@ -1015,9 +1072,14 @@ int hp_render(int status, int json, char **out)
 				"%zu patches applied, %zu functions patched, %zu trampolines\n",
 				(int)getpid(), hp_version(), hp_sync_mode(), hp_listener_path(),
 				l->n, patched, hp_tramp_in_use());
+		if (status && trust_required)
+			fprintf(f, "packages must be signed by one of %zu trusted keys\n",
+				trusted.count);
+		else if (status)
+			fputs("unsigned packages accepted (no HOTPATCH_TRUSTED_KEYS)\n", f);
 		if (!status || l->n) {
 			if (l->n)
-				fputs("ID\tNAME\tAPPLIED\tTARGET\tFUNCTIONS\n", f);
+				fputs("ID\tNAME\tAPPLIED\tTARGET\tSIGNER\tFUNCTIONS\n", f);
 			else
 				fputs("no patches applied\n", f);
 			render_patches(f, l, 0);

@@ -4,6 +4,7 @@
  *   hp-test-mkpkg OLD PATCH.so OUT [--name N] [--func SYM[=REPL]]...
  *                 [--proxy SLOT=TARGET]... [--bad-build-id] [--bad-hash]
  *                 [--target-delta N] [--proxy-target ADDR] [--replacement-at ADDR]
+ *                 [--sign KEY]
  *
  * The --bad-* and override options produce packages that are well formed
  * but must be refused at apply time. */
@@ -81,7 +82,9 @@ static int add_proxy(struct hp_pkg_builder *b, const char *old, const char *so, 
 
 int main(int argc, char **argv)
 {
-	const char *old, *so, *out, *name = "test-patch";
+	const char *old, *so, *out, *name = "test-patch", *sign = NULL;
+	uint8_t secret[HP_PKG_SECRET_KEY_SIZE];
+	char why[512];
 	struct hp_pkg_builder *b;
 	uint8_t id[64];
 	long long delta = 0, proxy_target = -1, repl_at = -1;
@@ -105,6 +108,8 @@ int main(int argc, char **argv)
 			proxy_target = strtoll(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--replacement-at") && i + 1 < argc)
 			repl_at = strtoll(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--sign") && i + 1 < argc)
+			sign = argv[++i];
 		else if (strcmp(argv[i], "--func") && strcmp(argv[i], "--proxy"))
 			return die("unknown option", argv[i]);
 		else if (i + 1 >= argc)
@@ -121,13 +126,17 @@ int main(int argc, char **argv)
 	if (!b || hp_pkg_builder_set_target(b, id, idlen, old) ||
 	    hp_pkg_builder_set_name(b, name, "built by hp-test-mkpkg"))
 		return die("cannot start the package", NULL);
+	if (sign && (hp_pkg_key_read_secret(sign, secret, why, sizeof(why)) ||
+		     hp_pkg_builder_set_signing_key(b, secret)))
+		return die(why, sign);
 	for (int i = 4; i < argc && !ret; i++) {
 		if (!strcmp(argv[i], "--func"))
 			ret = add_func(b, old, so, argv[++i], delta, bad_hash, repl_at);
 		else if (!strcmp(argv[i], "--proxy"))
 			ret = add_proxy(b, old, so, argv[++i], proxy_target);
 		else if (!strcmp(argv[i], "--name") || !strcmp(argv[i], "--target-delta") ||
-			 !strcmp(argv[i], "--proxy-target"))
+			 !strcmp(argv[i], "--proxy-target") ||
+			 !strcmp(argv[i], "--replacement-at") || !strcmp(argv[i], "--sign"))
 			i++;
 	}
 	if (!ret && hp_pkg_builder_write(b, so, out))

@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 /* Project error codes, in their own range above errno values. The first
- * six are the package format's (hp_package.h: HP_PKG_E*). */
+ * eight are the package format's (hp_package.h: HP_PKG_E*). */
 enum hp_error {
 	HP_EFORMAT = 4096,	 /* not a package / malformed manifest */
 	HP_EMAGIC = 4097,	 /* wrong manifest magic */
@@ -31,6 +31,8 @@ enum hp_error {
 	HP_ETRUNC = 4099,	 /* truncated package */
 	HP_ECHECKSUM = 4100,	 /* checksum mismatch: damaged package */
 	HP_EBOUNDS = 4101,	 /* offset outside the manifest */
+	HP_ESIGNATURE = 4102,	 /* signature does not verify: package changed */
+	HP_EUNTRUSTED = 4103,	 /* not signed by a key of HOTPATCH_TRUSTED_KEYS */
 	HP_ENOTARGET = 4110,	 /* no loaded image has the package's build-id */
 	HP_EMISMATCH = 4111,	 /* target bytes differ from what the patch expects */
 	HP_ENOTPATCHABLE = 4112, /* target lacks padding / 2-byte entry */
@@ -96,6 +98,10 @@ int hp_list_get(struct hp_list **out);
 size_t hp_list_count(const struct hp_list *l);
 /* Fills *out for patch i; its strings live as long as the snapshot. */
 int hp_list_patch(const struct hp_list *l, size_t i, struct hp_patch_info *out);
+/* Who signed patch i, as verified when it was applied: "unsigned", or the
+ * key's short name ("ed25519:" and 16 hex digits); NULL when out of range.
+ * With HOTPATCH_TRUSTED_KEYS every listed key is a trusted one. */
+const char *hp_list_signer(const struct hp_list *l, size_t i);
 /* Name of function j of patch i, or NULL when out of range. */
 const char *hp_list_func(const struct hp_list *l, size_t i, size_t j);
 void hp_list_free(struct hp_list *l);
