@@ -56,6 +56,44 @@ static void reply_rendered(int fd, int status, int json)
 	free(text);
 }
 
+/* "applied patch N", and which of its functions a thread is inside right
+ * now: those keep running their old code until they return, and for a
+ * loop that never returns the fix does not take effect there. */
+static void reply_applied(int fd, unsigned id, int json)
+{
+	struct hp_active_report rep;
+	struct hp_code_range *r = NULL;
+	char *text = NULL;
+	size_t n, len;
+	FILE *f = open_memstream(&text, &len);
+	int ret;
+
+	if (!f) {
+		reply(fd, 0, "applied (out of memory for the report)\n");
+		return;
+	}
+	fprintf(f, json ? "{\"applied\":%u" : "applied patch %u\n", id);
+	ret = hp_patch_code_ranges(id, &r, &n);
+	if (!ret)
+		ret = hp_active_scan(r, n, &rep);
+	if (!ret) {
+		if (json)
+			fputc(',', f);
+		hp_active_render(f, r, &rep, json, 0);
+		hp_active_report_free(&rep);
+	} else if (!json) {
+		fprintf(f, "threads not checked for old code: %s\n", hp_strerror(ret));
+	}
+	free(r);
+	if (json)
+		fputs("}\n", f);
+	if (fclose(f))
+		reply(fd, 0, "applied\n");
+	else
+		reply(fd, 0, text);
+	free(text);
+}
+
 static void run_op(struct conn *c)
 {
 	char err[512] = "", msg[640];
@@ -76,9 +114,11 @@ static void run_op(struct conn *c)
 	}
 	if (opts.verify_only && c->req.op == HP_OP_APPLY)
 		snprintf(msg, sizeof(msg), json ? "{\"verified\":true}\n" : "verified\n");
+	else if (c->req.op == HP_OP_APPLY)
+		return reply_applied(c->fd, id, json);
 	else
-		snprintf(msg, sizeof(msg), json ? "{\"%s\":%u}\n" : "%s patch %u\n",
-			 c->req.op == HP_OP_APPLY ? "applied" : "reverted", id);
+		snprintf(msg, sizeof(msg), json ? "{\"reverted\":%u}\n" : "reverted patch %u\n",
+			 id);
 	reply(c->fd, 0, msg);
 }
 

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "hotpatch/hotpatch.h"
 #include "hp_package.h"
@@ -126,6 +128,54 @@ extern unsigned hp_test_apply_delay_ms;
  * refuses everything rather than accept unsigned code. Returns 0 or the
  * load error with its reason in err (for the start-up message). */
 int hp_trust_init(const char *dir, char *err, size_t errlen);
+
+/* ---- functions still running old code (hp_active.c) ---- */
+
+/* Old code of one replaced function, [start, end); ranges given to the
+ * scan are sorted by start and do not overlap. */
+struct hp_code_range {
+	uintptr_t start, end;
+	unsigned patch; /* the patch that replaced it */
+	const char *name;
+};
+
+struct hp_active_hit {
+	pid_t tid;
+	size_t range;  /* index into the ranges scanned */
+	int executing; /* its pc is in the range (not only a frame) */
+};
+
+#define HP_ACTIVE_UNCHECKED_MAX 8
+struct hp_active_unchecked {
+	pid_t tid;
+	const char *why; /* a static string */
+};
+
+struct hp_active_report {
+	struct hp_active_hit *hits;
+	size_t nhits, cap;
+	size_t threads, checked, signalled; /* other than the caller's */
+	size_t nunchecked;		    /* the first few are kept: */
+	struct hp_active_unchecked unchecked[HP_ACTIVE_UNCHECKED_MAX];
+	uint64_t pause_ns_max, pause_ns_total; /* of the signalled threads */
+	uint64_t scan_ns;
+};
+
+/* Looks at every other thread's stack (see hp_active.c) for frames in
+ * the ranges. Returns 0 or a negative errno; free out's hits with
+ * hp_active_report_free(). */
+int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_report *out);
+void hp_active_report_free(struct hp_active_report *r);
+
+/* The original code of every function patch id (0: every applied patch)
+ * replaced, sorted, one range per function (its oldest patch): a
+ * malloc'ed array whose names live in the same block. */
+int hp_patch_code_ranges(unsigned id, struct hp_code_range **out, size_t *n);
+
+/* Appends to f what a scan found: text lines, or (json) the members
+ * "active":[...],"scan":{...} without the surrounding braces. */
+void hp_active_render(FILE *f, const struct hp_code_range *r, const struct hp_active_report *rep,
+		      int json, int with_patch);
 
 /* ---- control listener (hp_control.c) ---- */
 const char *hp_listener_path(void);

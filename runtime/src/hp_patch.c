@@ -849,6 +849,63 @@ HP_EXPORT int hp_revert(const char *patch, char *err, size_t errlen)
 	return ret;
 }
 
+static char *put(char **cur, const char *s);
+
+static int by_start(const void *a, const void *b)
+{
+	const struct hp_code_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int hp_patch_code_ranges(unsigned id, struct hp_code_range **out, size_t *n)
+{
+	size_t count = 0, names = 0, k = 0;
+	struct hp_code_range *r;
+	char *cur;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&state_lock);
+	for (struct patch *p = patches; p; p = p->next)
+		for (size_t j = 0; (!id || p->id == id) && j < p->m->func_count; j++) {
+			count++;
+			names += strlen(p->m->funcs[j].name) + 1;
+		}
+	r = malloc(count * sizeof(*r) + names + 1);
+	if (!r) {
+		pthread_mutex_unlock(&state_lock);
+		return -ENOMEM;
+	}
+	cur = (char *)(r + count);
+	for (struct patch *p = patches; p; p = p->next)
+		for (size_t j = 0; (!id || p->id == id) && j < p->m->func_count; j++) {
+			const struct hp_manifest_func *f = &p->m->funcs[j];
+			r[k++] = (struct hp_code_range){
+				.start = p->sites[j]->sym,
+				.end = p->sites[j]->sym + f->expected_size,
+				.patch = p->id,
+				.name = put(&cur, f->name),
+			};
+		}
+	pthread_mutex_unlock(&state_lock);
+	/* Oldest patch first in the list, and qsort is not stable: keep the
+	 * first of equal starts by patch id. */
+	qsort(r, k, sizeof(*r), by_start);
+	size_t w = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (w && r[w - 1].start == r[i].start) {
+			if (r[i].patch < r[w - 1].patch)
+				r[w - 1] = r[i];
+			continue;
+		}
+		r[w++] = r[i];
+	}
+	*out = r;
+	*n = w;
+	return 0;
+}
+
 /* ---- listing ---- */
 
 struct hp_list {
@@ -991,6 +1048,117 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void thread_name(pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "exited");
+	buf[strcspn(buf, "\n")] = 0;
+	if (f)
+		fclose(f);
+}
+
+/* Threads listed per function before "and N more". */
+#define ACTIVE_THREADS_SHOWN 8
+
+static void render_active_threads(FILE *f, const struct hp_active_report *rep, size_t range,
+				  int json)
+{
+	size_t shown = 0, more = 0;
+
+	for (size_t i = 0; i < rep->nhits; i++) {
+		const struct hp_active_hit *h = &rep->hits[i];
+		char name[32];
+
+		if (h->range != range)
+			continue;
+		if (!json && shown == ACTIVE_THREADS_SHOWN) {
+			more++;
+			continue;
+		}
+		thread_name(h->tid, name, sizeof(name));
+		if (json) {
+			fprintf(f, "%s{\"tid\":%d,\"name\":", shown ? "," : "", (int)h->tid);
+			json_str(f, name);
+			fprintf(f, ",\"executing\":%s}", h->executing ? "true" : "false");
+		} else {
+			fprintf(f, "%s%d (%s)", shown ? ", " : "", (int)h->tid, name);
+		}
+		shown++;
+	}
+	if (more)
+		fprintf(f, " and %zu more", more);
+}
+
+static size_t threads_on(const struct hp_active_report *rep, size_t range)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->nhits; i++)
+		n += rep->hits[i].range == range;
+	return n;
+}
+
+void hp_active_render(FILE *f, const struct hp_code_range *r, const struct hp_active_report *rep,
+		      int json, int with_patch)
+{
+	size_t nranges = 0, k = 0;
+
+	for (size_t i = 0; i < rep->nhits; i++)
+		if (rep->hits[i].range + 1 > nranges)
+			nranges = rep->hits[i].range + 1;
+	if (json)
+		fputs("\"active\":[", f);
+	for (size_t i = 0; i < nranges; i++) {
+		size_t n = threads_on(rep, i);
+
+		if (!n)
+			continue;
+		if (json) {
+			fprintf(f, "%s{\"patch\":%u,\"function\":", k ? "," : "", r[i].patch);
+			json_str(f, r[i].name);
+			fputs(",\"threads\":[", f);
+			render_active_threads(f, rep, i, 1);
+			fputs("]}", f);
+		} else {
+			if (with_patch)
+				fprintf(f, "patch %u: ", r[i].patch);
+			fprintf(f, "%s() is running on thread%s ", r[i].name, n > 1 ? "s" : "");
+			render_active_threads(f, rep, i, 0);
+			fprintf(f, ": %s its old code until it returns\n",
+				n > 1 ? "they keep" : "it keeps");
+		}
+		k++;
+	}
+	if (json) {
+		fprintf(f,
+			"],\"scan\":{\"threads\":%zu,\"checked\":%zu,\"signalled\":%zu,"
+			"\"pause_ns_max\":%llu,\"pause_ns_total\":%llu,\"scan_ns\":%llu,"
+			"\"unchecked\":[",
+			rep->threads, rep->checked, rep->signalled,
+			(unsigned long long)rep->pause_ns_max,
+			(unsigned long long)rep->pause_ns_total, (unsigned long long)rep->scan_ns);
+		for (size_t i = 0; i < rep->nunchecked && i < HP_ACTIVE_UNCHECKED_MAX; i++) {
+			fprintf(f, "%s{\"tid\":%d,\"why\":", i ? "," : "",
+				(int)rep->unchecked[i].tid);
+			json_str(f, rep->unchecked[i].why);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+		return;
+	}
+	for (size_t i = 0; i < rep->nunchecked && i < HP_ACTIVE_UNCHECKED_MAX; i++)
+		fprintf(f, "thread %d not checked for old code: %s\n", (int)rep->unchecked[i].tid,
+			rep->unchecked[i].why);
+	if (rep->nunchecked > HP_ACTIVE_UNCHECKED_MAX)
+		fprintf(f, "and %zu more threads not checked\n",
+			rep->nunchecked - HP_ACTIVE_UNCHECKED_MAX);
+}
+
 static void iso_time(const struct timespec *ts, char *buf, size_t len)
 {
 	struct tm tm;
@@ -1029,6 +1197,35 @@ static void render_patches(FILE *f, const struct hp_list *l, int json)
 	}
 }
 
+/* Status: which replaced functions some thread still runs in old code. */
+static void render_old_code(FILE *f, int json)
+{
+	struct hp_active_report rep;
+	struct hp_code_range *r;
+	size_t n;
+	int ret = hp_patch_code_ranges(0, &r, &n);
+
+	if (!ret)
+		ret = hp_active_scan(r, n, &rep);
+	if (ret) {
+		if (json)
+			fprintf(f, "\"active\":null,\"scan\":{\"error\":\"%s\"}", hp_strerror(ret));
+		else
+			fprintf(f, "threads not checked for old code: %s\n", hp_strerror(ret));
+		if (r)
+			free(r);
+		return;
+	}
+	hp_active_render(f, r, &rep, json, 1);
+	if (!json)
+		fprintf(f,
+			"old code: %zu of %zu threads checked (%zu by signal, longest pause "
+			"%.1f us)\n",
+			rep.checked, rep.threads, rep.signalled, rep.pause_ns_max / 1000.0);
+	hp_active_report_free(&rep);
+	free(r);
+}
+
 int hp_render(int status, int json, char **out)
 {
 	struct hp_list *l;
@@ -1064,7 +1261,12 @@ int hp_render(int status, int json, char **out)
 		}
 		fputs("\"patches\":[", f);
 		render_patches(f, l, 1);
-		fputs("]}\n", f);
+		fputc(']', f);
+		if (status) {
+			fputc(',', f);
+			render_old_code(f, 1);
+		}
+		fputs("}\n", f);
 	} else {
 		if (status)
 			fprintf(f,
@@ -1084,6 +1286,8 @@ int hp_render(int status, int json, char **out)
 				fputs("no patches applied\n", f);
 			render_patches(f, l, 0);
 		}
+		if (status && l->n)
+			render_old_code(f, 0);
 	}
 	hp_list_free(l);
 	return fclose(f) ? -ENOMEM : 0;
