@@ -4,6 +4,15 @@
 
 static const char *const outcome_names[] = {"ok", "refused", "no-change"};
 
+/* In P only for what it depends on (it inlines a function of P, or uses a
+ * changed constant), its own code unchanged: the functions whose old code
+ * a thread running inside them (a loop) keeps running after the apply. */
+bool mp_func_dependency_only(const struct mp_func *f)
+{
+	return (f->why & (MP_WHY_INLINES | MP_WHY_CONST)) &&
+	       !(f->why & (MP_WHY_SOURCE | MP_WHY_NEW | MP_WHY_MACHINE | MP_WHY_LINES));
+}
+
 void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -24,6 +33,8 @@ void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 		    *f->cause_var->source_name ? f->cause_var->source_name : f->cause_var->name);
 	if (f->why & MP_WHY_CLONE)
 		ADD(", clone of %s()", *f->origin ? f->origin : f->norm ? f->norm : f->name);
+	if (mp_func_dependency_only(f))
+		ADD(" (dependency only)");
 #undef ADD
 	if (n >= size && size > 4)
 		strcpy(buf + size - 4, "...");
@@ -103,6 +114,7 @@ static void json_func(FILE *out, const struct mp_func *f, bool first)
 					  : "same",
 		f->twin ? "true" : "false");
 	json_str(out, why);
+	fprintf(out, ", \"dependency_only\": %s", mp_func_dependency_only(f) ? "true" : "false");
 	if (f->cause) {
 		fputs(", \"inlines\": ", out);
 		json_str(out, f->cause->name);

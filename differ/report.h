@@ -17,6 +17,9 @@ enum mp_outcome {
 
 /* Writes into buf why f is in P, e.g. "inlines parse_key()". */
 void mp_func_reason(const struct mp_func *f, char *buf, size_t size);
+/* In P only because it inlines a function of P or uses a changed constant:
+ * its own code did not change. --explain marks it "(dependency only)". */
+bool mp_func_dependency_only(const struct mp_func *f);
 
 void mp_report_explain(FILE *out, const struct mp_program *new);
 void mp_report_summary(FILE *out, const struct mp_diff_stats *st, const struct mp_findings *fi);
