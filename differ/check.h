@@ -48,10 +48,12 @@ int mp_check_metadata(const struct mp_program *old, const struct mp_program *new
 		      struct mp_findings *fi);
 
 /* Checks that need types from DWARF: layout of the structs P's globals and
- * P's functions use, and signatures of P's functions that unchanged code
- * still calls. Without debug info in both, records a warning instead. */
-int mp_check_types(const struct mp_program *old, const struct mp_program *new,
-		   struct mp_findings *fi);
+ * P's functions use, and signatures of P's functions. A function of P whose
+ * signature changed is refused while unchanged code still calls it or its
+ * address is taken; otherwise it is marked beside_old (the package carries
+ * it as a new function and leaves the old one as it is). Without debug info
+ * in both, records a warning instead. */
+int mp_check_types(const struct mp_program *old, struct mp_program *new, struct mp_findings *fi);
 
 /* The second opinion (after mp_compare, before mp_include): every
  * function in both builds is compared by machine code with addresses

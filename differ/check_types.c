@@ -402,7 +402,7 @@ static const struct mp_func *unchanged_caller(const struct mp_program *new, cons
 	return NULL;
 }
 
-static int check_signature(const struct side *o, const struct side *n, const struct mp_func *f,
+static int check_signature(const struct side *o, const struct side *n, struct mp_func *f,
 			   struct mp_findings *fi, struct mp_refusal_groups *layouts)
 {
 	uint32_t ocu = mp_dwarf_find_cu(&o->dw, f->twin->tu->source);
@@ -428,6 +428,8 @@ static int check_signature(const struct side *o, const struct side *n, const str
 					"signature of '%s' (%s) changed from '%s' to '%s' and its "
 					"address is taken: old callers may call it indirectly",
 					f->name, f->tu->source, t.before, t.after);
+		else /* replacing it in place would hand new code old arguments */
+			f->beside_old = true;
 	} else if (t.layout) {
 		err = mp_group_refusal(layouts, t.layout, f->name, f->tu->source);
 	}
@@ -467,7 +469,7 @@ static int check_locals(const struct side *o, const struct side *n, const struct
 	return err;
 }
 
-static int check_func(const struct side *o, const struct side *n, const struct mp_func *f,
+static int check_func(const struct side *o, const struct side *n, struct mp_func *f,
 		      struct mp_findings *fi, struct mp_refusal_groups *layouts)
 {
 	int err = check_signature(o, n, f, fi, layouts);
@@ -481,8 +483,7 @@ static int check_func(const struct side *o, const struct side *n, const struct m
 	return err;
 }
 
-int mp_check_types(const struct mp_program *old, const struct mp_program *new,
-		   struct mp_findings *fi)
+int mp_check_types(const struct mp_program *old, struct mp_program *new, struct mp_findings *fi)
 {
 	bool any = false;
 	for (uint32_t i = 0; i < new->nfuncs && !any; i++)
@@ -508,7 +509,7 @@ int mp_check_types(const struct mp_program *old, const struct mp_program *new,
 	/* A changed struct is one refusal naming its users, not one per user. */
 	struct mp_refusal_groups layouts = {0};
 	for (uint32_t i = 0; !err && i < new->nfuncs; i++) {
-		const struct mp_func *f = &new->funcs[i];
+		struct mp_func *f = &new->funcs[i];
 		if (f->in_p && f->twin)
 			err = check_func(&o, &n, f, fi, &layouts);
 	}

@@ -121,7 +121,7 @@ static char *describe(const struct mp_program *new)
 	len = (size_t)snprintf(s, cap, "replaces");
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		const struct mp_func *f = &new->funcs[i];
-		if (!f->in_p || !f->twin)
+		if (!f->in_p || !f->twin || f->beside_old)
 			continue;
 		size_t need = len + strlen(f->name) + 4;
 		if (need > 4000)
@@ -153,7 +153,7 @@ static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
 	if (err)
 		return mp_fail(d, -err, "writing the manifest: %s", builder_reason(b, err));
 	for (uint32_t i = 0; !err && i < new->nfuncs; i++)
-		if (new->funcs[i].in_p &&new->funcs[i].twin)
+		if (new->funcs[i].in_p &&new->funcs[i].twin && !new->funcs[i].beside_old)
 			err = add_func(b, old, pkg, &new->funcs[i], d);
 	return err ? err : add_proxies(b, old, pkg, d);
 }

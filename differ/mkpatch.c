@@ -175,6 +175,9 @@ static int analyse(const struct options *o, struct mp_program *old, struct mp_pr
 		err = mp_check_metadata(old, new, fi);
 	if (!err)
 		err = mp_check_types(old, new, fi);
+	for (uint32_t i = 0; !err && i < new->nfuncs; i++)
+		if (new->funcs[i].beside_old) /* not replaced: new, beside the old */
+			st->replaced--;
 	if (err == -ENOMEM)
 		mp_fail(d, ENOMEM, "out of memory");
 	return err;

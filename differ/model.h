@@ -62,6 +62,11 @@ struct mp_func {
 	 * the origin's replacement brings its own fragment, so this one
 	 * needs no redirect (threads in it return into the old origin) */
 	const struct mp_func *with_origin;
+	/* its signature changed (DWARF): it goes into the package as a new
+	 * function beside the old one, which keeps its code and entry, so a
+	 * caller in flight (old code) still calls the old function with the
+	 * old arguments; every caller is in P and calls the new one */
+	bool beside_old;
 };
 
 struct mp_var {

@@ -43,6 +43,11 @@ static void spec_ref_func(struct spec_out *f, const struct mp_program *old,
 			  const struct mp_program *new, const struct mp_tu *tu, const char *name)
 {
 	const struct mp_func *g = mp_find_func(new, name, tu);
+	/* A function beside its old self (changed signature) is not reached
+	 * through OLD's entry, which stays the old function: the package's
+	 * own definition (another of its TUs) is the one to call. */
+	if (g && g->beside_old)
+		return;
 	if (g ? g->twin && !(g->tu == tu && g->in_p) : defined_in_old_symtab(old, name, 2))
 		emit_line(f, "old-func", name);
 }

@@ -18,7 +18,10 @@ void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 	size_t n = 0;
 	buf[0] = 0;
 #define ADD(...) n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__)
-	if (f->why & MP_WHY_NEW)
+	if (f->beside_old)
+		ADD("signature changed: a new function beside the old one, which keeps its code "
+		    "for callers in flight");
+	else if (f->why & MP_WHY_NEW)
 		ADD("new function");
 	else if (f->why & MP_WHY_INLINES && f->cause)
 		ADD("inlines %s()", f->cause->name);
@@ -112,7 +115,7 @@ static void json_func(FILE *out, const struct mp_func *f, bool first)
 		f->status == MP_NEW	  ? "new"
 		: f->status == MP_CHANGED ? "changed"
 					  : "same",
-		f->twin ? "true" : "false");
+		f->twin && !f->beside_old ? "true" : "false");
 	json_str(out, why);
 	fprintf(out, ", \"dependency_only\": %s", mp_func_dependency_only(f) ? "true" : "false");
 	if (f->cause) {
