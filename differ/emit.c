@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hooks.h"
 #include "hp_package.h"
 #include "../plugin/metadata/hp_metadata_format.h"
 
@@ -87,6 +88,28 @@ static uint64_t slot_addend(const struct mp_program *pkg, uint64_t slot)
 	return v;
 }
 
+/* The hooks the fix defines (hotpatch.h), found in the linked patch by
+ * their variables; each names a function of the same TU. */
+static int add_hooks(struct hp_pkg_builder *b, const struct mp_program *pkg, struct mp_diag *d)
+{
+	char fn[256];
+	for (uint32_t i = 0; i < pkg->nvars; i++) {
+		const struct mp_var *v = &pkg->vars[i];
+		uint32_t kind = mp_hook_of_var(v->name, fn, sizeof(fn));
+		if (!kind)
+			continue;
+		const struct mp_func *f = mp_find_func(pkg, fn, v->tu);
+		if (!f || !f->address)
+			return mp_fail(d, MP_ERECOMPILE,
+				       "%s hook '%s' (%s): no function '%s' in the patch",
+				       hp_pkg_hook_kind_name(kind), fn, v->tu->source, fn);
+		int err = hp_pkg_builder_add_hook(b, kind, fn, f->address);
+		if (err)
+			return mp_fail(d, -err, "adding hook '%s': %s", fn, builder_reason(b, err));
+	}
+	return 0;
+}
+
 static int add_proxies(struct hp_pkg_builder *b, const struct mp_program *old,
 		       const struct mp_program *pkg, struct mp_diag *d)
 {
@@ -155,7 +178,9 @@ static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
 	for (uint32_t i = 0; !err && i < new->nfuncs; i++)
 		if (new->funcs[i].in_p &&new->funcs[i].twin && !new->funcs[i].beside_old)
 			err = add_func(b, old, pkg, &new->funcs[i], d);
-	return err ? err : add_proxies(b, old, pkg, d);
+	if (!err)
+		err = add_proxies(b, old, pkg, d);
+	return err ? err : add_hooks(b, pkg, d);
 }
 
 int mp_emit_package(const struct mp_program *old, const struct mp_program *new, const char *so,

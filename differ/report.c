@@ -1,4 +1,6 @@
 #include "report.h"
+#include "hooks.h"
+#include "hp_package.h"
 
 #include <string.h>
 
@@ -50,6 +52,12 @@ void mp_report_explain(FILE *out, const struct mp_program *new)
 		const struct mp_func *f = &new->funcs[i];
 		if (!f->in_p)
 			continue;
+		uint32_t hook = f->why & MP_WHY_NEW ? mp_hook_kind_of(new, f) : 0;
+		if (hook) {
+			fprintf(out, "%s (%s): %s hook, run by the runtime\n", f->name,
+				f->tu->source, hp_pkg_hook_kind_name(hook));
+			continue;
+		}
 		mp_func_reason(f, why, sizeof(why));
 		fprintf(out, "%s (%s): %s\n", f->name, f->tu->source, why);
 	}

@@ -95,6 +95,10 @@ int hp_pkg_builder_set_target(struct hp_pkg_builder *b, const uint8_t *build_id,
 int hp_pkg_builder_set_name(struct hp_pkg_builder *b, const char *name, const char *description);
 int hp_pkg_builder_add_func(struct hp_pkg_builder *b, const struct hp_pkg_func_spec *f);
 int hp_pkg_builder_add_proxy(struct hp_pkg_builder *b, const struct hp_pkg_proxy_spec *p);
+/* A patch hook: kind HP_PKG_HOOK_*, the function name (for messages) and
+ * its st_value in the linked package. */
+int hp_pkg_builder_add_hook(struct hp_pkg_builder *b, uint32_t kind, const char *name,
+			    uint64_t offset);
 
 /* Signs the package hp_pkg_builder_write() writes with this secret key
  * (hp_pkg_key_read_secret()); the key is copied and wiped on free. */
@@ -133,6 +137,12 @@ struct hp_manifest_proxy {
 	uint64_t target_offset;
 };
 
+struct hp_manifest_hook {
+	const char *name;
+	uint64_t offset; /* in the package */
+	uint32_t kind;	 /* HP_PKG_HOOK_* */
+};
+
 struct hp_manifest {
 	const char *name;
 	const char *target_name;
@@ -149,7 +159,12 @@ struct hp_manifest {
 	struct hp_manifest_func *funcs;
 	size_t proxy_count;
 	struct hp_manifest_proxy *proxies;
+	size_t hook_count;
+	struct hp_manifest_hook *hooks;
 };
+
+/* "pre-apply", "post-apply", "pre-revert", "post-revert"; "?" otherwise. */
+const char *hp_pkg_hook_kind_name(uint32_t kind);
 
 /* Reads and validates the package open on fd (read with pread, so the file
  * offset is left alone), in this order: file size, ELF section headers and

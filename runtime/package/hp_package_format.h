@@ -55,8 +55,14 @@ struct hp_pkg_header_disk {
 	uint32_t signature_offset; /* struct hp_pkg_signature_disk when */
 	uint32_t signature_size;   /* HP_PKG_SIGNED; 0 when unsigned */
 	uint32_t reserved;
+	/* From here on only when header_size says so (readers take 0 for a
+	 * field beyond header_size: a package of an older writer). */
+	uint32_t hook_count; /* struct hp_pkg_hook_disk[hook_count] ... */
+	uint32_t hook_offset;
 };
-_Static_assert(sizeof(struct hp_pkg_header_disk) == 160, "hp_pkg_header_disk layout");
+_Static_assert(sizeof(struct hp_pkg_header_disk) == 168, "hp_pkg_header_disk layout");
+/* The smallest header a reader accepts: the fields up to reserved. */
+#define HP_PKG_HEADER_MIN_SIZE 160
 
 /* hp_pkg_func_disk.flags */
 enum {
@@ -82,6 +88,23 @@ struct hp_pkg_func_disk {
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct hp_pkg_func_disk) == 48, "hp_pkg_func_disk layout");
+
+/* hp_pkg_hook_disk.kind: when the runtime calls a patch hook */
+enum {
+	HP_PKG_HOOK_PRE_APPLY = 1,   /* after every check, before the first code write */
+	HP_PKG_HOOK_POST_APPLY = 2,  /* after the last code write of an apply */
+	HP_PKG_HOOK_PRE_REVERT = 3,  /* before the first code write of a revert */
+	HP_PKG_HOOK_POST_REVERT = 4, /* after the last one */
+};
+
+/* A function of the package the runtime calls as
+ * int hook(char *msg, size_t msglen) (hotpatch.h's HOTPATCH_*_APPLY). */
+struct hp_pkg_hook_disk {
+	uint64_t offset; /* the function's link-time address in the package */
+	uint32_t kind;	 /* HP_PKG_HOOK_* */
+	uint32_t name;	 /* its name, for messages */
+};
+_Static_assert(sizeof(struct hp_pkg_hook_disk) == 16, "hp_pkg_hook_disk layout");
 
 struct hp_pkg_proxy_disk {
 	uint64_t slot_offset;	/* pointer-sized slot in the package */

@@ -44,12 +44,13 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 {
 	struct hp_pkg_header_disk *h = &v->hdr;
 
-	if (sec_len < sizeof(*h)) {
-		hp_pkg_seterr(err, errlen, "manifest truncated: %llu bytes, header needs %zu",
-			      (unsigned long long)sec_len, sizeof(*h));
+	if (sec_len < HP_PKG_HEADER_MIN_SIZE) {
+		hp_pkg_seterr(err, errlen, "manifest truncated: %llu bytes, header needs %u",
+			      (unsigned long long)sec_len, HP_PKG_HEADER_MIN_SIZE);
 		return -HP_PKG_ETRUNC;
 	}
-	memcpy(h, file + sec_off, sizeof(*h));
+	memset(h, 0, sizeof(*h));
+	memcpy(h, file + sec_off, HP_PKG_HEADER_MIN_SIZE);
 	v->base = file + sec_off;
 	if (memcmp(h->magic, HP_PKG_MAGIC, sizeof(h->magic)) != 0) {
 		hp_pkg_seterr(err, errlen, "bad manifest magic: not a hotpatch package");
@@ -61,7 +62,7 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 			      h->version, HP_PKG_VERSION);
 		return -HP_PKG_EVERSION;
 	}
-	if (h->header_size < sizeof(*h) || h->header_size > h->manifest_size) {
+	if (h->header_size < HP_PKG_HEADER_MIN_SIZE || h->header_size > h->manifest_size) {
 		hp_pkg_seterr(err, errlen, "bad manifest header size %u", h->header_size);
 		return -HP_PKG_EFORMAT;
 	}
@@ -70,6 +71,9 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 			      h->manifest_size, (unsigned long long)sec_len);
 		return -HP_PKG_ETRUNC;
 	}
+	/* The fields past the minimum that this header has; an older
+	 * writer's shorter header leaves them 0. */
+	memcpy(h, file + sec_off, h->header_size < sizeof(*h) ? h->header_size : sizeof(*h));
 	if (h->package_size != size) {
 		hp_pkg_seterr(
 			err, errlen,
@@ -102,6 +106,21 @@ static int check_tables(const struct manifest_view *v, char *err, size_t errlen)
 		hp_pkg_seterr(err, errlen, "proxy table (%u entries at %u) outside the manifest",
 			      h->proxy_count, h->proxy_offset);
 		return -HP_PKG_EBOUNDS;
+	}
+	if (!range_ok(h->hook_offset, (uint64_t)h->hook_count * sizeof(struct hp_pkg_hook_disk),
+		      v->size)) {
+		hp_pkg_seterr(err, errlen, "hook table (%u entries at %u) outside the manifest",
+			      h->hook_count, h->hook_offset);
+		return -HP_PKG_EBOUNDS;
+	}
+	for (uint32_t i = 0; i < h->hook_count; i++) {
+		struct hp_pkg_hook_disk k;
+
+		memcpy(&k, v->base + h->hook_offset + (size_t)i * sizeof(k), sizeof(k));
+		if (k.kind < HP_PKG_HOOK_PRE_APPLY || k.kind > HP_PKG_HOOK_POST_REVERT) {
+			hp_pkg_seterr(err, errlen, "hook %u has unknown kind %u", i, k.kind);
+			return -HP_PKG_EFORMAT;
+		}
 	}
 	if (h->strtab_size == 0 || !range_ok(h->strtab_offset, h->strtab_size, v->size) ||
 	    v->base[h->strtab_offset] != 0 || v->base[h->strtab_offset + h->strtab_size - 1] != 0) {
@@ -149,6 +168,13 @@ static int check_strings(const struct manifest_view *v, char *err, size_t errlen
 		    (ret = check_str(v, p.tu, "proxy source", err, errlen)))
 			return ret;
 	}
+	for (uint32_t i = 0; i < h->hook_count; i++) {
+		struct hp_pkg_hook_disk k;
+
+		memcpy(&k, v->base + h->hook_offset + (size_t)i * sizeof(k), sizeof(k));
+		if ((ret = check_str(v, k.name, "hook name", err, errlen)))
+			return ret;
+	}
 	return 0;
 }
 
@@ -159,19 +185,22 @@ static int decode(const struct manifest_view *v, struct hp_manifest **out)
 	const struct hp_pkg_header_disk *h = &v->hdr;
 	size_t funcs = (size_t)h->func_count * sizeof(struct hp_manifest_func);
 	size_t proxies = (size_t)h->proxy_count * sizeof(struct hp_manifest_proxy);
+	size_t hooks = (size_t)h->hook_count * sizeof(struct hp_manifest_hook);
 	struct hp_manifest *m;
 	char *strs;
 
-	m = calloc(1, sizeof(*m) + funcs + proxies + HP_PKG_PUBLIC_KEY_SIZE + h->strtab_size);
+	m = calloc(1,
+		   sizeof(*m) + funcs + proxies + hooks + HP_PKG_PUBLIC_KEY_SIZE + h->strtab_size);
 	if (!m)
 		return -ENOMEM;
 	m->funcs = (struct hp_manifest_func *)(m + 1);
 	m->proxies = (struct hp_manifest_proxy *)((char *)m->funcs + funcs);
+	m->hooks = (struct hp_manifest_hook *)((char *)m->proxies + proxies);
 	if (v->is_signed) {
-		memcpy((char *)m->proxies + proxies, v->signer, HP_PKG_PUBLIC_KEY_SIZE);
-		m->signer = (const uint8_t *)m->proxies + proxies;
+		memcpy((char *)m->hooks + hooks, v->signer, HP_PKG_PUBLIC_KEY_SIZE);
+		m->signer = (const uint8_t *)m->hooks + hooks;
 	}
-	strs = (char *)m->proxies + proxies + HP_PKG_PUBLIC_KEY_SIZE;
+	strs = (char *)m->hooks + hooks + HP_PKG_PUBLIC_KEY_SIZE;
 	memcpy(strs, v->base + h->strtab_offset, h->strtab_size);
 
 	m->name = strs + h->name;
@@ -210,8 +239,34 @@ static int decode(const struct manifest_view *v, struct hp_manifest **out)
 			.target_offset = p.target_offset,
 		};
 	}
+	m->hook_count = h->hook_count;
+	for (uint32_t i = 0; i < h->hook_count; i++) {
+		struct hp_pkg_hook_disk k;
+
+		memcpy(&k, v->base + h->hook_offset + (size_t)i * sizeof(k), sizeof(k));
+		m->hooks[i] = (struct hp_manifest_hook){
+			.name = strs + k.name,
+			.offset = k.offset,
+			.kind = k.kind,
+		};
+	}
 	*out = m;
 	return 0;
+}
+
+const char *hp_pkg_hook_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case HP_PKG_HOOK_PRE_APPLY:
+		return "pre-apply";
+	case HP_PKG_HOOK_POST_APPLY:
+		return "post-apply";
+	case HP_PKG_HOOK_PRE_REVERT:
+		return "pre-revert";
+	case HP_PKG_HOOK_POST_REVERT:
+		return "post-revert";
+	}
+	return "?";
 }
 
 int hp_pkg_read_mem(const void *data, size_t size, struct hp_manifest **out, char *err,

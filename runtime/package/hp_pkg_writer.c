@@ -28,6 +28,8 @@ struct hp_pkg_builder {
 	size_t nfuncs, cap_funcs;
 	struct hp_pkg_proxy_disk *proxies;
 	size_t nproxies, cap_proxies;
+	struct hp_pkg_hook_disk *hooks;
+	size_t nhooks, cap_hooks;
 	char *strtab;
 	size_t strtab_size, cap_strtab;
 	int failed; /* an allocation failed: write refuses */
@@ -115,6 +117,7 @@ void hp_pkg_builder_free(struct hp_pkg_builder *b)
 		return;
 	free(b->funcs);
 	free(b->proxies);
+	free(b->hooks);
 	free(b->strtab);
 	explicit_bzero(b->secret_key, sizeof(b->secret_key));
 	free(b);
@@ -193,6 +196,26 @@ int hp_pkg_builder_add_proxy(struct hp_pkg_builder *b, const struct hp_pkg_proxy
 	return 0;
 }
 
+int hp_pkg_builder_add_hook(struct hp_pkg_builder *b, uint32_t kind, const char *name,
+			    uint64_t offset)
+{
+	if (!b || !name)
+		return -EINVAL;
+	if (kind < HP_PKG_HOOK_PRE_APPLY || kind > HP_PKG_HOOK_POST_REVERT)
+		return fail(b, -EINVAL, "unknown hook kind %u", kind);
+	if (grow((void **)&b->hooks, &b->cap_hooks, b->nhooks + 1, sizeof(*b->hooks)))
+		return fail(b, -ENOMEM, "out of memory");
+	b->hooks[b->nhooks] = (struct hp_pkg_hook_disk){
+		.offset = offset,
+		.kind = kind,
+		.name = add_str(b, name),
+	};
+	if (b->failed)
+		return fail(b, -ENOMEM, "out of memory");
+	b->nhooks++;
+	return 0;
+}
+
 static size_t align8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
@@ -224,6 +247,11 @@ static void emit_manifest(struct hp_pkg_builder *b, uint8_t *m, size_t msize)
 	if (b->nproxies) /* b->proxies is NULL without proxies */
 		memcpy(m + off, b->proxies, b->nproxies * sizeof(*b->proxies));
 	off += b->nproxies * sizeof(*b->proxies);
+	h->hook_count = b->nhooks;
+	h->hook_offset = off;
+	if (b->nhooks)
+		memcpy(m + off, b->hooks, b->nhooks * sizeof(*b->hooks));
+	off += b->nhooks * sizeof(*b->hooks);
 	h->strtab_offset = off;
 	h->strtab_size = b->strtab_size;
 	memcpy(m + off, b->strtab, b->strtab_size);
@@ -340,8 +368,8 @@ int hp_pkg_builder_write(struct hp_pkg_builder *b, const char *so_path, const ch
 
 	man_off = align8(in_size);
 	man_size = sizeof(b->hdr) + b->nfuncs * sizeof(*b->funcs) +
-		   b->nproxies * sizeof(*b->proxies) + b->strtab_size +
-		   (b->sign ? sizeof(struct hp_pkg_signature_disk) : 0);
+		   b->nproxies * sizeof(*b->proxies) + b->nhooks * sizeof(*b->hooks) +
+		   b->strtab_size + (b->sign ? sizeof(struct hp_pkg_signature_disk) : 0);
 	str_off = man_off + man_size;
 	str_size = strsh.sh_size + sizeof(HP_PKG_MANIFEST_SECTION);
 	sh_off = align8(str_off + str_size);

@@ -59,7 +59,7 @@ static void reply_rendered(int fd, int status, int json)
 /* "applied patch N", and which of its functions a thread is inside right
  * now: those keep running their old code until they return, and for a
  * loop that never returns the fix does not take effect there. */
-static void reply_applied(int fd, unsigned id, int json)
+static void reply_applied(int fd, unsigned id, int json, const char *warning)
 {
 	struct hp_active_report rep;
 	struct hp_code_range *r = NULL;
@@ -73,6 +73,10 @@ static void reply_applied(int fd, unsigned id, int json)
 		return;
 	}
 	fprintf(f, json ? "{\"applied\":%u" : "applied patch %u\n", id);
+	if (warning[0] && json)
+		fputs(",\"warning\":\"post-apply hook failed\"", f);
+	else if (warning[0])
+		fprintf(f, "warning: %s\n", warning);
 	ret = hp_patch_code_ranges(id, &r, &n);
 	if (!ret)
 		ret = hp_active_scan(r, n, &rep);
@@ -115,10 +119,13 @@ static void run_op(struct conn *c)
 	if (opts.verify_only && c->req.op == HP_OP_APPLY)
 		snprintf(msg, sizeof(msg), json ? "{\"verified\":true}\n" : "verified\n");
 	else if (c->req.op == HP_OP_APPLY)
-		return reply_applied(c->fd, id, json);
+		return reply_applied(c->fd, id, json, err);
+	else if (json)
+		snprintf(msg, sizeof(msg), "{\"reverted\":%u%s}\n", id,
+			 err[0] ? ",\"warning\":\"post-revert hook failed\"" : "");
 	else
-		snprintf(msg, sizeof(msg), json ? "{\"reverted\":%u}\n" : "reverted patch %u\n",
-			 id);
+		snprintf(msg, sizeof(msg), "reverted patch %u\n%s%.500s%s", id,
+			 err[0] ? "warning: " : "", err, err[0] ? "\n" : "");
 	reply(c->fd, 0, msg);
 }
 

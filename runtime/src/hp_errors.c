@@ -22,6 +22,7 @@ HP_EXPORT const char *hp_strerror(int err)
 		[HP_ELOAD - HP_EFORMAT] = "dynamic loader refused the package",
 		[HP_ENOPATCH - HP_EFORMAT] = "no such patch",
 		[HP_EPROTO - HP_EFORMAT] = "control protocol error",
+		[HP_EHOOK - HP_EFORMAT] = "a patch hook refused the operation",
 	};
 
 	if (err < 0)

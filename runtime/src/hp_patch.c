@@ -56,6 +56,7 @@ struct patch {
 	struct hp_manifest *m;
 	struct timespec applied;
 	void *dl;	     /* never closed once applied: threads may run in it */
+	uintptr_t pbias;     /* the package's load bias (its hooks) */
 	struct site **sites; /* one per manifest function */
 	struct patch *next;  /* oldest first */
 };
@@ -562,6 +563,34 @@ static void append_patch(struct patch *p)
 	*pp = p;
 }
 
+/* Calls m's hooks of one kind in package order, on this thread. The
+ * caller holds the operation flag (no other apply or revert can run) but
+ * not the state lock: a slow hook holds up no list or status. Returns 0,
+ * or -HP_EHOOK with "pre-apply hook f(): reason" in err at the first hook
+ * that returned non-zero. */
+static int run_hooks(const struct hp_manifest *m, uintptr_t pbias, uint32_t kind, char *err,
+		     size_t errlen)
+{
+	for (size_t i = 0; i < m->hook_count; i++) {
+		const struct hp_manifest_hook *h = &m->hooks[i];
+		hotpatch_hook_fn fn;
+		char msg[256] = "";
+		int r;
+
+		if (h->kind != kind)
+			continue;
+		fn = (hotpatch_hook_fn)(pbias + h->offset);
+		r = fn(msg, sizeof(msg));
+		msg[sizeof(msg) - 1] = 0;
+		if (r) {
+			hp_seterr(err, errlen, "%s hook %s() failed (%d)%s%s",
+				  hp_pkg_hook_kind_name(kind), h->name, r, msg[0] ? ": " : "", msg);
+			return -HP_EHOOK;
+		}
+	}
+	return 0;
+}
+
 /* Set once by the constructor, before any listener thread exists, and
  * only read afterwards. */
 static int trust_required;
@@ -609,6 +638,8 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	struct sealed sealed;
 	int ret;
 
+	if (err && errlen)
+		err[0] = 0; /* stays "" on success unless a post-apply hook fails */
 	ret = seal_package(fd, &sealed, err, errlen);
 	if (!ret)
 		ret = hp_pkg_read_mem(sealed.bytes, sealed.size, &m, err, errlen);
@@ -655,6 +686,16 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	ret = fill_slots(m, img.bias, pkg.bias, &cw, err, errlen);
 	if (ret)
 		goto close_dl;
+	/* Pre-apply hooks: every check passed, the slots reach the program,
+	 * and no code page has been touched yet. The operation flag keeps
+	 * the registry as it is while the lock is let go. */
+	if (m->hook_count) {
+		pthread_mutex_unlock(&state_lock);
+		ret = run_hooks(m, pkg.bias, HP_PKG_HOOK_PRE_APPLY, err, errlen);
+		pthread_mutex_lock(&state_lock);
+		if (ret)
+			goto close_dl;
+	}
 	ret = prepare_plan(m, img.bias, pkg.bias, p, plan, &cw, err, errlen);
 	if (ret)
 		goto close_dl;
@@ -664,12 +705,17 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	keep_loaded(p->dl, &sealed);
 	p->id = next_id++;
 	p->m = m;
+	p->pbias = pkg.bias;
 	clock_gettime(CLOCK_REALTIME, &p->applied);
 	append_patch(p);
 	pthread_mutex_unlock(&state_lock);
 	if (id)
 		*id = p->id;
 	free(plan);
+	/* Applied whatever a post-apply hook says; its failure is the
+	 * caller's warning (err on success). */
+	if (m->hook_count && run_hooks(m, pkg.bias, HP_PKG_HOOK_POST_APPLY, err, errlen) && err)
+		snprintf(err + strlen(err), errlen - strlen(err), "; the patch stays applied");
 	return 0;
 
 close_dl:
@@ -716,9 +762,12 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 {
 	struct hp_cw cw = {0};
 	struct fplan *plan;
-	struct patch *p, **pp;
+	struct patch *p, **pp, *reverted = NULL;
 	size_t n;
 	int ret = 0;
+
+	if (err && errlen)
+		err[0] = 0;
 
 	pthread_mutex_lock(&state_lock);
 	p = find_patch(name);
@@ -728,6 +777,13 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 			  name && *name ? name : "");
 		ret = -HP_ENOPATCH;
 		goto unlock;
+	}
+	if (p->m->hook_count) {
+		pthread_mutex_unlock(&state_lock);
+		ret = run_hooks(p->m, p->pbias, HP_PKG_HOOK_PRE_REVERT, err, errlen);
+		pthread_mutex_lock(&state_lock);
+		if (ret)
+			goto unlock;
 	}
 	n = p->m->func_count;
 	plan = calloc(n, sizeof(*plan));
@@ -795,13 +851,22 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 	*pp = p->next;
 	if (id)
 		*id = p->id;
-	/* p->dl stays open on purpose: a thread may still be inside it. */
-	free_patch(p);
+	/* p->dl stays open on purpose: a thread may still be inside it (and
+	 * its post-revert hooks run from it below). */
+	reverted = p;
 finish:
 	hp_cw_finish(&cw);
 	free(plan);
 unlock:
 	pthread_mutex_unlock(&state_lock);
+	if (reverted) {
+		if (reverted->m->hook_count &&
+		    run_hooks(reverted->m, reverted->pbias, HP_PKG_HOOK_POST_REVERT, err, errlen) &&
+		    err)
+			snprintf(err + strlen(err), errlen - strlen(err),
+				 "; the patch stays reverted");
+		free_patch(reverted);
+	}
 	return ret;
 }
 

@@ -197,6 +197,15 @@ int hp_pkg_check_code(const void *bytes, size_t size, const struct hp_manifest *
 				  (unsigned long long)m->funcs[i].replacement_offset);
 			return -HP_EOUTSIDE;
 		}
+	for (size_t i = 0; i < m->hook_count; i++)
+		if (!load_of(&e, m->hooks[i].offset, 1, PF_X) ||
+		    !in_text(&e, &eh, m->hooks[i].offset)) {
+			hp_seterr(err, errlen,
+				  "%s hook '%s': offset %#llx outside the package's code",
+				  hp_pkg_hook_kind_name(m->hooks[i].kind), m->hooks[i].name,
+				  (unsigned long long)m->hooks[i].offset);
+			return -HP_EOUTSIDE;
+		}
 	for (size_t i = 0; i < m->proxy_count; i++)
 		if (m->proxies[i].slot_offset % 8 ||
 		    !load_of(&e, m->proxies[i].slot_offset, 8, 0)) {

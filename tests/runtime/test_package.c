@@ -43,6 +43,7 @@ static void build(struct pkg *p)
 	assert_int_equal(hp_pkg_builder_add_func(b, &fa), 0);
 	assert_int_equal(hp_pkg_builder_add_func(b, &fb), 0);
 	assert_int_equal(hp_pkg_builder_add_proxy(b, &px), 0);
+	assert_int_equal(hp_pkg_builder_add_hook(b, HP_PKG_HOOK_POST_APPLY, "refill", 0x2400), 0);
 	fd = mkstemp(out);
 	assert_true(fd >= 0);
 	close(fd);
@@ -132,8 +133,62 @@ static void test_round_trip(void **state)
 	assert_string_equal(m->proxies[0].name, "factor");
 	assert_int_equal(m->proxies[0].slot_offset, 0x4010);
 	assert_int_equal(m->proxies[0].target_offset, 0x4020);
+	assert_int_equal(m->hook_count, 1);
+	assert_string_equal(m->hooks[0].name, "refill");
+	assert_int_equal(m->hooks[0].kind, HP_PKG_HOOK_POST_APPLY);
+	assert_int_equal(m->hooks[0].offset, 0x2400);
+	assert_null(m->signer);
 	hp_manifest_free(m);
 	free(p.data);
+}
+
+/* A package of a writer from before hooks: a 160-byte header. Its reader
+ * takes the fields past it as 0. */
+static void test_older_header(void **state)
+{
+	struct hp_manifest *m;
+	struct pkg p;
+	char err[256];
+
+	build(&p);
+	hdr(&p)->header_size = HP_PKG_HEADER_MIN_SIZE;
+	reseal(&p);
+	assert_int_equal(hp_pkg_read_mem(p.data, p.size, &m, err, sizeof(err)), 0);
+	assert_int_equal(m->hook_count, 0);
+	assert_int_equal(m->func_count, 2);
+	hp_manifest_free(m);
+	free(p.data);
+}
+
+static void test_hook_table_oob(void **state)
+{
+	struct pkg p;
+
+	build(&p);
+	hdr(&p)->hook_offset = hdr(&p)->manifest_size - 8;
+	reseal(&p);
+	expect(&p, -HP_PKG_EBOUNDS, "hook table");
+	build(&p);
+	hdr(&p)->hook_count = 0x10000000;
+	reseal(&p);
+	expect(&p, -HP_PKG_EBOUNDS, "hook table");
+}
+
+static void test_hook_kind_and_name(void **state)
+{
+	struct hp_pkg_hook_disk *k;
+	struct pkg p;
+
+	build(&p);
+	k = (struct hp_pkg_hook_disk *)(p.data + p.man + hdr(&p)->hook_offset);
+	k->kind = 9;
+	reseal(&p);
+	expect(&p, -HP_PKG_EFORMAT, "unknown kind 9");
+	build(&p);
+	k = (struct hp_pkg_hook_disk *)(p.data + p.man + hdr(&p)->hook_offset);
+	k->name = hdr(&p)->strtab_size;
+	reseal(&p);
+	expect(&p, -HP_PKG_EBOUNDS, "hook name string offset");
 }
 
 static void test_read_fd(void **state)
@@ -343,15 +398,27 @@ static void test_writer_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_checksum_vectors), cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_read_fd),		 cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_extended),	 cmocka_unit_test(test_corrupted_byte),
-		cmocka_unit_test(test_wrong_magic),	 cmocka_unit_test(test_wrong_version),
-		cmocka_unit_test(test_header_size),	 cmocka_unit_test(test_not_elf),
-		cmocka_unit_test(test_no_manifest),	 cmocka_unit_test(test_func_table_oob),
-		cmocka_unit_test(test_proxy_table_oob),	 cmocka_unit_test(test_strtab_oob),
-		cmocka_unit_test(test_string_oob),	 cmocka_unit_test(test_signature_oob),
-		cmocka_unit_test(test_build_id_size),	 cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_checksum_vectors),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_read_fd),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_extended),
+		cmocka_unit_test(test_corrupted_byte),
+		cmocka_unit_test(test_wrong_magic),
+		cmocka_unit_test(test_wrong_version),
+		cmocka_unit_test(test_header_size),
+		cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_no_manifest),
+		cmocka_unit_test(test_func_table_oob),
+		cmocka_unit_test(test_proxy_table_oob),
+		cmocka_unit_test(test_strtab_oob),
+		cmocka_unit_test(test_string_oob),
+		cmocka_unit_test(test_signature_oob),
+		cmocka_unit_test(test_build_id_size),
+		cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_older_header),
+		cmocka_unit_test(test_hook_table_oob),
+		cmocka_unit_test(test_hook_kind_and_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

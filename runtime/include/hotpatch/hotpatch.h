@@ -41,6 +41,7 @@ enum hp_error {
 	HP_ELOAD = 4115,	 /* dynamic loader refused the package */
 	HP_ENOPATCH = 4116,	 /* no applied patch by that id or name */
 	HP_EPROTO = 4117,	 /* malformed control message */
+	HP_EHOOK = 4118,	 /* a patch's pre-apply or pre-revert hook said no */
 	HP_ERR_END
 };
 
@@ -65,8 +66,10 @@ struct hp_apply_opts {
  * first byte of code is written: package format and checksum, the target
  * image by build-id among all loaded images, every target function's bytes
  * and patchability, every offset against the image's segments. On success
- * stores the new patch id in *patch_id (when not NULL). On failure nothing
- * in the process has changed. */
+ * stores the new patch id in *patch_id (when not NULL), and err is "" —
+ * unless a post-apply hook failed: then err says so (the patch is applied).
+ * On failure nothing in the process has changed (a pre-apply hook that
+ * refused gives -HP_EHOOK and its reason). */
 int hp_apply_fd(int pkg_fd, const struct hp_apply_opts *opts, unsigned *patch_id, char *err,
 		size_t errlen);
 
@@ -78,7 +81,9 @@ int hp_apply_file(const char *path, const struct hp_apply_opts *opts, unsigned *
  * or "" reverts the most recent. Any patch may be reverted, not only the
  * newest: functions it was the newest layer of go back to the layer
  * below (an older patch, or the original code). The package stays mapped,
- * as threads may still be running in it. */
+ * as threads may still be running in it. A pre-revert hook that refuses
+ * gives -HP_EHOOK (the patch stays applied); on success err is "" unless
+ * a post-revert hook failed (the patch is reverted). */
 int hp_revert(const char *patch, char *err, size_t errlen);
 
 /* Snapshot of the applied patches, oldest first. */
@@ -114,6 +119,31 @@ int hp_listener_start(void);
 
 /* Stops the listener and removes its socket. */
 void hp_listener_stop(void);
+
+/* ---- patch hooks: for the fix's own source ----
+ *
+ * A fix may define functions the runtime calls, in the target process, on
+ * the thread that applies or reverts the patch:
+ *
+ *     static int fill_table(char *msg, size_t msglen) { ...; return 0; }
+ *     HOTPATCH_POST_APPLY(fill_table);
+ *
+ * A hook returns 0, or non-zero with a one-line reason in msg. Pre hooks
+ * run after every check and before the first code write: a non-zero
+ * return refuses the apply (or the revert) and nothing of the patch is put
+ * in place. Post hooks run after the last code write: a failure is
+ * reported and the patch stays applied (or reverted). Hooks run with the
+ * patch's proxy slots filled, so they reach the running program's globals;
+ * they must not apply or revert patches themselves. In the NEW build the
+ * macros only keep the function; mkpatch finds them and lists them with
+ * --explain. See docs/writing-patches.md. */
+typedef int (*hotpatch_hook_fn)(char *msg, size_t msglen);
+#define HOTPATCH_HOOK_(kind, fn)                                                                   \
+	__attribute__((used)) static const hotpatch_hook_fn __hotpatch_hook_##kind##__##fn = fn
+#define HOTPATCH_PRE_APPLY(fn) HOTPATCH_HOOK_(pre_apply, fn)
+#define HOTPATCH_POST_APPLY(fn) HOTPATCH_HOOK_(post_apply, fn)
+#define HOTPATCH_PRE_REVERT(fn) HOTPATCH_HOOK_(pre_revert, fn)
+#define HOTPATCH_POST_REVERT(fn) HOTPATCH_HOOK_(post_revert, fn)
 
 #ifdef __cplusplus
 }
