@@ -46,12 +46,14 @@ static int check_var(const struct mp_var *n, struct mp_findings *fi)
 	if (n->size != o->size)
 		return mp_refuse(fi,
 				 "%s '%s' (%s) changed size from %" PRIu64 " to %" PRIu64
-				 " bytes: running code and state use the old layout",
+				 " bytes: running code and state use the old layout (keep it and "
+				 "put new data in a shadow variable: docs/writing-patches.md)",
 				 var_kind(n), name, where, o->size, n->size);
 	if (n->init_hash != o->init_hash)
 		return mp_refuse(fi,
 				 "%s '%s' (%s) has a changed initial value: the running "
-				 "process keeps the old one",
+				 "process keeps the old one (set the new value from a "
+				 "post-apply hook: docs/writing-patches.md)",
 				 var_kind(n), name, where);
 	if ((n->flags ^ o->flags) & HP_MD_VAR_CONST)
 		return mp_refuse(fi, "%s '%s' (%s) changed between const and writable", var_kind(n),

@@ -515,7 +515,9 @@ int mp_check_types(const struct mp_program *old, struct mp_program *new, struct 
 	}
 	if (!err)
 		err = mp_flush_refusal_groups(
-			&layouts, fi, "unchanged code and running state use the old layout");
+			&layouts, fi,
+			"unchanged code and running state use the old layout (keep the struct "
+			"and put new fields in a shadow variable: docs/writing-patches.md)");
 	mp_refusal_groups_release(&layouts);
 out:
 	mp_dwarf_release(&n.dw);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#define HP_BUILDING_LIBHOTPATCH /* strong definitions of the weak API (hotpatch.h) */
 #include "hotpatch/hotpatch.h"
 #include "hp_package.h"
 #include "hp_pkg_internal.h"

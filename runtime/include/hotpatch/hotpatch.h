@@ -120,6 +120,40 @@ int hp_listener_start(void);
 /* Stops the listener and removes its socket. */
 void hp_listener_stop(void);
 
+/* ---- shadow variables: for the fix's own source ----
+ *
+ * Data a fix attaches to an existing object, so that a fix which would
+ * add a struct field keeps the struct and keeps the new field beside it:
+ *
+ *     unsigned *len = hp_shadow_get_or_alloc(e, MY_FIX_LEN, sizeof(*len));
+ *
+ * obj is any address (usually the object's), id a number the fix picks
+ * (one per kind of data). hp_shadow_get takes no lock and is safe from
+ * any thread; alloc and free take one process-wide lock. Freeing an
+ * object's shadow while another thread uses it is the caller's race, as
+ * with free(). Shadows outlive the patch that made them unless it frees
+ * them, typically with hp_shadow_free_all() from a post-revert hook (a
+ * new object at a freed one's address would find its stale shadow).
+ *
+ * Declared weak so that the fix's NEW build links without libhotpatch:
+ * in a process without the runtime they are NULL. */
+#ifdef HP_BUILDING_LIBHOTPATCH
+#define HOTPATCH_WEAK_ /* libhotpatch's own definitions are strong */
+#else
+#define HOTPATCH_WEAK_ __attribute__((weak))
+#endif
+/* The data of (obj, id), or NULL. */
+HOTPATCH_WEAK_ void *hp_shadow_get(const void *obj, unsigned long id);
+/* New zeroed data of size bytes for (obj, id); NULL with errno EEXIST if
+ * there is one already, ENOMEM, or EINVAL for size 0. */
+HOTPATCH_WEAK_ void *hp_shadow_alloc(const void *obj, unsigned long id, size_t size);
+/* The existing data of (obj, id), or new zeroed data; NULL on ENOMEM. */
+HOTPATCH_WEAK_ void *hp_shadow_get_or_alloc(const void *obj, unsigned long id, size_t size);
+/* Frees the data of (obj, id), if any. */
+HOTPATCH_WEAK_ void hp_shadow_free(const void *obj, unsigned long id);
+/* Frees every shadow with this id; returns how many. */
+HOTPATCH_WEAK_ size_t hp_shadow_free_all(unsigned long id);
+
 /* ---- patch hooks: for the fix's own source ----
  *
  * A fix may define functions the runtime calls, in the target process, on
