@@ -11,6 +11,7 @@
 # builds record the same translation-unit names.
 hpkv_build_versions() {
 	local root=$1 patch_dir=$2 v
+	hpkv_include=$root/runtime/include # a fix may use hotpatch.h (hooks, shadows)
 	for v in v1 v2; do
 		rm -rf "${work:?}/$v"
 		mkdir -p "$work/$v"
@@ -37,7 +38,8 @@ hpkv_compile() {
 	local src flag
 	flag=$(hpkv_plugin_flag)
 	for src in ./*.c; do
-		"$cc" -O2 -g -pthread "$flag" -c "$src" -o "${src%.c}.o" || return 1
+		"$cc" -O2 -g -pthread "$flag" ${hpkv_include:+-I"$hpkv_include"} -c "$src" \
+			-o "${src%.c}.o" || return 1
 	done
 	"$cc" -pthread -o hpkv ./*.o
 }
@@ -83,14 +85,25 @@ hpkv_probe_field() {
 	sed -n "s/^$2: //p" "$1/probe"
 }
 
+# hpkv_expand LINE: a probe line with every {N*c} replaced by N times the
+# character c (a 64 KiB value without a 64 KiB line in the probe file).
+hpkv_expand() {
+	local line=$1 rep
+	while [[ $line =~ \{([0-9]+)\*(.)\} ]]; do
+		printf -v rep '%*s' "${BASH_REMATCH[1]}" ''
+		line=${line/"${BASH_REMATCH[0]}"/${rep// /${BASH_REMATCH[2]}}}
+	done
+	printf '%s\n' "$line"
+}
+
 # hpkv_probe_sample PATCH_DIR: sends the probe's setup lines and its request
 # on one connection; prints the reply to the request.
 hpkv_probe_sample() {
 	local args=() line
 	while IFS= read -r line; do
-		args+=(--send "$line")
+		args+=(--send "$(hpkv_expand "$line")")
 	done < <(hpkv_probe_field "$1" setup)
-	args+=(--send "$(hpkv_probe_field "$1" send)")
+	args+=(--send "$(hpkv_expand "$(hpkv_probe_field "$1" send)")")
 	"$hpload" --port "$port" "${args[@]}" | tail -n 1
 }
 

@@ -3,14 +3,17 @@
 # and compiles warning-free; each probe file is well-formed, the unpatched
 # engine answers its "before" line and a freshly built fixed engine its
 # "fixed" line.
-# Usage: check-patches.sh REPO_ROOT HPLOAD [CC]
+# Engines run with RUNTIME preloaded when it is given (a fix that uses
+# shadow variables needs it). Probe lines may hold {N*c} (hpkv_expand).
+# Usage: check-patches.sh REPO_ROOT HPLOAD [CC [RUNTIME]]
 set -euo pipefail
-root=$1 HPLOAD=$2 cc=${3:-${CC:-cc}}
+root=$1 HPLOAD=$2 cc=${3:-${CC:-cc}} runtime=${4:-}
 HPKV=unused
+source "$root/scripts/lib/hpkv.sh" # hpkv_expand (its fail() is replaced next)
 source "$(dirname "$0")/lib.sh"
 
 warn=(-std=gnu11 -O1 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes
-	-Wmissing-prototypes -Wvla -Wno-unused-parameter -Werror)
+	-Wmissing-prototypes -Wvla -Wno-unused-parameter -Werror -I"$root/runtime/include")
 
 build_engine() { # DIR OUT
 	"$cc" "${warn[@]}" "$1"/samples/engine/*.c -o "$2" 2>"$work/cc.err" ||
@@ -28,9 +31,13 @@ probe_reply() {
 	local engine=$1 out
 	shift
 	HPKV=$engine
-	start_server --threads 1
+	if [[ -n $runtime ]]; then
+		HOTPATCH_NO_LISTEN=1 LD_PRELOAD=$runtime start_server --threads 1
+	else
+		start_server --threads 1
+	fi
 	local -a args=()
-	for line in "${setup[@]}" "$@"; do args+=(--send "$line"); done
+	for line in "${setup[@]}" "$@"; do args+=(--send "$(hpkv_expand "$line")"); done
 	out=$(send "${args[@]}") || fail "no reply from $engine"
 	stop_server
 	tail -n +$((${#setup[@]} + 1)) <<<"$out"
