@@ -23,7 +23,11 @@
 
 #define HP_PKG_MANIFEST_SECTION ".hotpatch.manifest"
 #define HP_PKG_MAGIC "HPATCHPK" /* 8 bytes, no terminator on disk */
-#define HP_PKG_VERSION 1
+/* Version 2 is written when a package has hooks, so a runtime that reads
+ * only 1 refuses it ("version 2 not supported") instead of applying it
+ * without running them; without hooks the writer still writes 1. */
+#define HP_PKG_VERSION 2
+#define HP_PKG_VERSION_NO_HOOKS 1
 #define HP_PKG_BUILD_ID_MAX 64
 
 /* hp_pkg_header_disk.flags */
@@ -33,7 +37,7 @@ enum {
 
 struct hp_pkg_header_disk {
 	char magic[8];			       /* HP_PKG_MAGIC */
-	uint16_t version;		       /* HP_PKG_VERSION */
+	uint16_t version;		       /* HP_PKG_VERSION(_NO_HOOKS) */
 	uint16_t header_size;		       /* sizeof(struct hp_pkg_header_disk) */
 	uint32_t manifest_size;		       /* header + arrays + strings + signature */
 	uint64_t package_size;		       /* size in bytes of the whole package file */

@@ -56,10 +56,10 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 		hp_pkg_seterr(err, errlen, "bad manifest magic: not a hotpatch package");
 		return -HP_PKG_EMAGIC;
 	}
-	if (h->version != HP_PKG_VERSION) {
+	if (h->version < HP_PKG_VERSION_NO_HOOKS || h->version > HP_PKG_VERSION) {
 		hp_pkg_seterr(err, errlen,
-			      "manifest version %u not supported (this runtime reads %u)",
-			      h->version, HP_PKG_VERSION);
+			      "manifest version %u not supported (this runtime reads %u to %u)",
+			      h->version, HP_PKG_VERSION_NO_HOOKS, HP_PKG_VERSION);
 		return -HP_PKG_EVERSION;
 	}
 	if (h->header_size < HP_PKG_HEADER_MIN_SIZE || h->header_size > h->manifest_size) {

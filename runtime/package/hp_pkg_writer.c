@@ -105,7 +105,7 @@ struct hp_pkg_builder *hp_pkg_builder_new(void)
 	b->cap_strtab = 64;
 	b->strtab_size = 1; /* "" at offset 0 */
 	memcpy(b->hdr.magic, HP_PKG_MAGIC, sizeof(b->hdr.magic));
-	b->hdr.version = HP_PKG_VERSION;
+	b->hdr.version = HP_PKG_VERSION_NO_HOOKS; /* 2 once a hook is added */
 	b->hdr.header_size = sizeof(b->hdr);
 	b->hdr.created = (uint64_t)time(NULL);
 	return b;
@@ -213,6 +213,7 @@ int hp_pkg_builder_add_hook(struct hp_pkg_builder *b, uint32_t kind, const char 
 	if (b->failed)
 		return fail(b, -ENOMEM, "out of memory");
 	b->nhooks++;
+	b->hdr.version = HP_PKG_VERSION;
 	return 0;
 }
 

@@ -261,9 +261,14 @@ static void test_wrong_version(void **state)
 	struct pkg p;
 
 	build(&p);
-	hdr(&p)->version = 2;
+	assert_int_equal(hdr(&p)->version, HP_PKG_VERSION); /* it has a hook */
+	hdr(&p)->version = HP_PKG_VERSION + 1;
 	reseal(&p);
-	expect(&p, -HP_PKG_EVERSION, "version 2");
+	expect(&p, -HP_PKG_EVERSION, "version 3 not supported");
+	build(&p);
+	hdr(&p)->version = 0;
+	reseal(&p);
+	expect(&p, -HP_PKG_EVERSION, "version 0 not supported");
 }
 
 static void test_header_size(void **state)
