@@ -23,7 +23,8 @@ done
 	{ cat explain.txt mkpatch.err; fail "mkpatch exited $?"; }
 cat explain.txt
 for want in "check_ready (hooks.c): pre-apply hook" "refill (hooks.c): post-apply hook" \
-	"restore (hooks.c): post-revert hook" "fill_table (hooks.c): source changed"; do
+	"restore (hooks.c): post-revert hook" "may_revert (hooks.c): pre-revert hook" \
+	"fill_table (hooks.c): source changed"; do
 	grep -q "^$want" explain.txt || fail "--explain lacks '$want'"
 done
 
@@ -79,5 +80,17 @@ grep -qx "warning: post-apply hook refill() failed (2): refilled, but asked to f
 	fail "post-apply failure: $(cat apply.out)"
 "$cli" list "$engine_pid" | grep -q $'\tfill_table$' || fail "the patch is not listed"
 expect "after apply" "table[3]=300"
+stop
+
+start HP_TEST_KEEP=1
+expect "before apply" "table[3]=30"
+"$cli" apply "$engine_pid" fix.hpk >/dev/null || fail "apply failed"
+expect "after apply" "table[3]=300"
+status=0
+"$cli" revert "$engine_pid" 2>revert.err || status=$?
+((status == 1)) && grep -qx "hotpatch: pre-revert hook may_revert() failed (3): keep it" revert.err ||
+	fail "vetoed revert ($status): $(cat revert.err)"
+"$cli" list "$engine_pid" | grep -q $'\tfill_table$' || fail "the patch is gone after a vetoed revert"
+expect "after the vetoed revert" "table[3]=300"
 stop
 echo "PASS: hooks"

@@ -3,7 +3,8 @@
  * in a running program, so the fix re-runs it from a post-apply hook, and
  * a post-revert hook puts the old values back. A pre-apply hook refuses
  * the apply while HP_TEST_NOT_READY is set in the program's environment;
- * with HP_TEST_POST_FAIL the post-apply hook fails after filling. */
+ * with HP_TEST_POST_FAIL the post-apply hook fails after filling, and with
+ * HP_TEST_KEEP a pre-revert hook refuses the revert. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -52,6 +53,15 @@ static int restore(char *msg, size_t len)
 	return 0;
 }
 HOTPATCH_POST_REVERT(restore);
+
+static int may_revert(char *msg, size_t len)
+{
+	if (!getenv("HP_TEST_KEEP"))
+		return 0;
+	snprintf(msg, len, "keep it");
+	return 3;
+}
+HOTPATCH_PRE_REVERT(may_revert);
 #endif
 
 int main(void)
