@@ -98,6 +98,29 @@ static void reply_applied(int fd, unsigned id, int json, const char *warning)
 	free(text);
 }
 
+/* The failpoint after the patch argument (HP_WIRE_FAILPOINT). recv_req
+ * terminated arg, so both strings end inside it. */
+static const char *failpoint_of(const struct hp_wire_req *req)
+{
+	size_t n = strlen(req->arg);
+
+	return n + 1 < sizeof(req->arg) ? req->arg + n + 1 : "";
+}
+
+static void reply_failpoints(int fd)
+{
+	char text[2048];
+	size_t len = 0;
+
+	for (size_t i = 0; i < hp_fp_count() && len < sizeof(text); i++) {
+		const char *name = hp_fp_name(i);
+
+		len += snprintf(text + len, sizeof(text) - len, "%.*s %s\n",
+				(int)strcspn(name, "."), name, name);
+	}
+	reply(fd, 0, text);
+}
+
 static void run_op(struct conn *c)
 {
 	char err[512] = "", msg[640];
@@ -107,11 +130,25 @@ static void run_op(struct conn *c)
 	struct hp_apply_opts opts = {.sz = sizeof(opts),
 				     .verify_only = !!(c->req.flags & HP_WIRE_VERIFY_ONLY)};
 
+	const char *fp = c->req.flags & HP_WIRE_FAILPOINT ? failpoint_of(&c->req) : NULL;
+	int fired = 0;
+
+	if (fp && (ret = hp_fp_arm(fp, err, sizeof(err)))) {
+		hp_op_end();
+		reply(c->fd, ret, err);
+		return;
+	}
 	if (c->req.op == HP_OP_APPLY)
 		ret = hp_apply_locked(c->pkg_fd, &opts, &id, err, sizeof(err));
 	else
 		ret = hp_revert_locked(c->req.arg, &id, err, sizeof(err));
+	if (fp)
+		fired = hp_fp_disarm();
 	hp_op_end();
+	/* A failpoint the operation never reached: it did its work. Say so,
+	 * or a test of that failpoint would pass for the wrong reason. */
+	if (fp && !fired && !ret && !err[0])
+		snprintf(err, sizeof(err), "failpoint %s was not reached", fp);
 	if (ret) {
 		reply(c->fd, ret, err[0] ? err : hp_strerror(ret));
 		return;
@@ -252,6 +289,9 @@ static void serve(struct conn *c)
 	case HP_OP_LIST:
 	case HP_OP_STATUS:
 		reply_rendered(fd, c->req.op == HP_OP_STATUS, c->req.flags & HP_WIRE_JSON);
+		goto done;
+	case HP_OP_FAILPOINTS:
+		reply_failpoints(fd);
 		goto done;
 	case HP_OP_APPLY:
 	case HP_OP_REVERT:

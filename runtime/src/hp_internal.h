@@ -130,6 +130,43 @@ extern unsigned hp_test_apply_delay_ms;
  * load error with its reason in err (for the start-up message). */
 int hp_trust_init(const char *dir, char *err, size_t errlen);
 
+/* ---- failpoints (hp_failpoint.c) ---- */
+
+enum hp_failpoint {
+	HP_FP_NONE,
+	HP_FP_APPLY_READ,
+	HP_FP_APPLY_MANIFEST,
+	HP_FP_APPLY_TRUST,
+	HP_FP_APPLY_ALLOC,
+	HP_FP_APPLY_TARGET,
+	HP_FP_APPLY_VERIFY,
+	HP_FP_APPLY_CHECK_CODE,
+	HP_FP_APPLY_LOAD,
+	HP_FP_APPLY_SLOTS,
+	HP_FP_APPLY_PRE_HOOKS,
+	HP_FP_APPLY_NEW_SITE,
+	HP_FP_APPLY_LAYER,
+	HP_FP_APPLY_ROUTE,
+	HP_FP_APPLY_WRITABLE,
+	HP_FP_REVERT_FIND,
+	HP_FP_REVERT_PRE_HOOKS,
+	HP_FP_REVERT_ALLOC,
+	HP_FP_REVERT_ROUTE,
+	HP_FP_REVERT_WRITABLE,
+	HP_FP_COUNT
+};
+
+/* 0, or (armed for fp, its hit reached) the step's error with
+ * "failpoint NAME: ..." in err: the caller then skips the step and takes
+ * its failure path. */
+int hp_fp(enum hp_failpoint fp, char *err, size_t errlen);
+/* Arms "NAME" (its first hit) or "NAME:N" (its Nth) for one operation. */
+int hp_fp_arm(const char *spec, char *err, size_t errlen);
+/* Disarms; returns whether the armed failpoint fired. */
+int hp_fp_disarm(void);
+size_t hp_fp_count(void);
+const char *hp_fp_name(size_t i);
+
 /* ---- functions still running old code (hp_active.c) ---- */
 
 /* Old code of one replaced function, [start, end); ranges given to the

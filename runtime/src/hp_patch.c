@@ -416,7 +416,9 @@ static int fill_slots(const struct hp_manifest *m, uintptr_t tbias, uintptr_t pb
 	for (size_t i = 0; i < m->proxy_count; i++) {
 		uintptr_t slot = pbias + m->proxies[i].slot_offset;
 
-		ret = hp_cw_prepare(cw, slot, 8, err, errlen);
+		ret = hp_fp(HP_FP_APPLY_SLOTS, err, errlen);
+		if (!ret)
+			ret = hp_cw_prepare(cw, slot, 8, err, errlen);
 		if (ret)
 			return ret;
 		hp_store8(slot, tbias + m->proxies[i].target_offset);
@@ -490,6 +492,8 @@ static int prepare_plan(const struct hp_manifest *m, uintptr_t tbias, uintptr_t 
 
 		fp->repl = pbias + m->funcs[i].replacement_offset;
 		if (!fp->site) {
+			if ((ret = hp_fp(HP_FP_APPLY_NEW_SITE, err, errlen)))
+				break;
 			fp->site = new_site(&m->funcs[i], tbias);
 			if (!fp->site) {
 				ret = -ENOMEM;
@@ -500,9 +504,12 @@ static int prepare_plan(const struct hp_manifest *m, uintptr_t tbias, uintptr_t 
 		p->sites[i] = fp->site;
 		/* Reserve the layer now so committing cannot fail. */
 		if (fp->site->nlayers == fp->site->cap &&
+		    !(ret = hp_fp(HP_FP_APPLY_LAYER, err, errlen)) &&
 		    (ret = push_layer(fp->site, NULL, 0)) == 0)
 			fp->site->nlayers--;
-		if (ret || (ret = route(fp->site, fp->repl, fp, err, errlen)) ||
+		if (ret || (ret = hp_fp(HP_FP_APPLY_ROUTE, err, errlen)) ||
+		    (ret = route(fp->site, fp->repl, fp, err, errlen)) ||
+		    (ret = hp_fp(HP_FP_APPLY_WRITABLE, err, errlen)) ||
 		    (ret = hp_cw_prepare(cw, fp->site->sym - 8, 8 + m->funcs[i].entry_offset + 2,
 					 err, errlen))) {
 			i++;
@@ -640,15 +647,22 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 
 	if (err && errlen)
 		err[0] = 0; /* stays "" on success unless a post-apply hook fails */
-	ret = seal_package(fd, &sealed, err, errlen);
+	memset(&sealed, 0, sizeof(sealed));
+	sealed.fd = -1;
+	ret = hp_fp(HP_FP_APPLY_READ, err, errlen);
 	if (!ret)
+		ret = seal_package(fd, &sealed, err, errlen);
+	if (!ret && !(ret = hp_fp(HP_FP_APPLY_MANIFEST, err, errlen)))
 		ret = hp_pkg_read_mem(sealed.bytes, sealed.size, &m, err, errlen);
-	if (!ret)
+	if (!ret && !(ret = hp_fp(HP_FP_APPLY_TRUST, err, errlen)))
 		ret = check_trust(m, err, errlen);
 	if (ret) {
 		release_sealed(&sealed);
 		return ret;
 	}
+	ret = hp_fp(HP_FP_APPLY_ALLOC, err, errlen);
+	if (ret)
+		goto free_all;
 	ret = -ENOMEM;
 	plan = calloc(m->func_count, sizeof(*plan));
 	p = calloc(1, sizeof(*p));
@@ -663,25 +677,28 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	if (hp_test_apply_delay_ms)
 		usleep(hp_test_apply_delay_ms * 1000u);
 	pthread_mutex_lock(&state_lock);
+	ret = hp_fp(HP_FP_APPLY_TARGET, err, errlen);
+	if (ret)
+		goto unlock;
 	ret = hp_image_by_build_id(m->build_id, m->build_id_size, &img);
 	if (ret) {
 		hp_seterr(err, errlen, "target '%s' (build-id %s) is not loaded in this process",
 			  m->target_name, build_id_hex(m, hex, sizeof(hex)));
 		goto unlock;
 	}
-	ret = verify_target(m, &img, plan, err, errlen);
-	if (ret)
+	if ((ret = hp_fp(HP_FP_APPLY_VERIFY, err, errlen)) ||
+	    (ret = verify_target(m, &img, plan, err, errlen)))
 		goto unlock;
-	ret = hp_pkg_check_code(sealed.bytes, sealed.size, m, err, errlen);
-	if (ret)
+	if ((ret = hp_fp(HP_FP_APPLY_CHECK_CODE, err, errlen)) ||
+	    (ret = hp_pkg_check_code(sealed.bytes, sealed.size, m, err, errlen)))
 		goto unlock;
 	if (opts && opts->sz > offsetof(struct hp_apply_opts, verify_only) && opts->verify_only) {
 		if (id)
 			*id = 0;
 		goto unlock; /* ret == 0: it would apply */
 	}
-	ret = load_package(&sealed, &p->dl, &pkg, err, errlen);
-	if (ret)
+	if ((ret = hp_fp(HP_FP_APPLY_LOAD, err, errlen)) ||
+	    (ret = load_package(&sealed, &p->dl, &pkg, err, errlen)))
 		goto unlock;
 	ret = fill_slots(m, img.bias, pkg.bias, &cw, err, errlen);
 	if (ret)
@@ -689,6 +706,8 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	/* Pre-apply hooks: every check passed, the slots reach the program,
 	 * and no code page has been touched yet. The operation flag keeps
 	 * the registry as it is while the lock is let go. */
+	if ((ret = hp_fp(HP_FP_APPLY_PRE_HOOKS, err, errlen)))
+		goto close_dl;
 	if (m->hook_count) {
 		pthread_mutex_unlock(&state_lock);
 		ret = run_hooks(m, pkg.bias, HP_PKG_HOOK_PRE_APPLY, err, errlen);
@@ -770,6 +789,8 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 		err[0] = 0;
 
 	pthread_mutex_lock(&state_lock);
+	if ((ret = hp_fp(HP_FP_REVERT_FIND, err, errlen)))
+		goto unlock;
 	p = find_patch(name);
 	if (!p) {
 		hp_seterr(err, errlen,
@@ -778,6 +799,8 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 		ret = -HP_ENOPATCH;
 		goto unlock;
 	}
+	if ((ret = hp_fp(HP_FP_REVERT_PRE_HOOKS, err, errlen)))
+		goto unlock;
 	if (p->m->hook_count) {
 		pthread_mutex_unlock(&state_lock);
 		ret = run_hooks(p->m, p->pbias, HP_PKG_HOOK_PRE_REVERT, err, errlen);
@@ -786,6 +809,8 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 			goto unlock;
 	}
 	n = p->m->func_count;
+	if ((ret = hp_fp(HP_FP_REVERT_ALLOC, err, errlen)))
+		goto unlock;
 	plan = calloc(n, sizeof(*plan));
 	if (!plan) {
 		hp_seterr(err, errlen, "out of memory");
@@ -799,11 +824,11 @@ int hp_revert_locked(const char *name, unsigned *id, char *err, size_t errlen)
 		plan[i].site = s;
 		if (layer_of(s, p) != s->nlayers - 1)
 			continue;
-		if (s->nlayers > 1)
+		if (s->nlayers > 1 && !(ret = hp_fp(HP_FP_REVERT_ROUTE, err, errlen)))
 			ret = route(s, s->layers[s->nlayers - 2].repl, &plan[i], err, errlen);
-		else
+		else if (s->nlayers <= 1)
 			plan[i].pad = s->orig_pad;
-		if (!ret)
+		if (!ret && !(ret = hp_fp(HP_FP_REVERT_WRITABLE, err, errlen)))
 			ret = hp_cw_prepare(&cw, s->sym - 8, 8 + (s->entry - s->sym) + 2, err,
 					    errlen);
 	}

@@ -21,11 +21,15 @@ enum hp_wire_op {
 	HP_OP_REVERT = 2,
 	HP_OP_LIST = 3,
 	HP_OP_STATUS = 4,
+	HP_OP_FAILPOINTS = 5, /* the failpoint names, one "apply NAME" line each */
 };
 
 enum {
 	HP_WIRE_JSON = 1u << 0,
 	HP_WIRE_VERIFY_ONLY = 1u << 1, /* apply: every check, nothing changed */
+	/* apply/revert: arg holds the patch (revert; "" for apply), a NUL,
+	 * then the failpoint to fire ("NAME" or "NAME:N") */
+	HP_WIRE_FAILPOINT = 1u << 2,
 };
 
 struct hp_wire_req {
