@@ -12,13 +12,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hotpatch/hotpatch.h"
 #include "hp_cli.h"
-#include "hp_wire.h"
 
 /* Set while rehearsing: the per-operation results are not printed. */
 static int quiet;
@@ -35,6 +33,7 @@ static const char usage_text[] =
 	"       hotpatch list --exe EXE | status --exe EXE\n"
 	"       hotpatch keygen PREFIX\n"
 	"       hotpatch [--json] verify PKG [--key PUB]... [--keys DIR]\n"
+	"       hotpatch --parallel N apply|revert|list|status ... (groups)\n"
 	"\n"
 	"Applies, reverts and shows live patches in process PID, which must run\n"
 	"libhotpatch (linked in or LD_PRELOADed). PATCH is an id or name shown by\n"
@@ -42,7 +41,9 @@ static const char usage_text[] =
 	"With several PIDs or --exe EXE (every process whose executable is EXE),\n"
 	"apply is all or nothing: the package is verified in every process first,\n"
 	"and if one apply fails the ones done are reverted. Processes of EXE\n"
-	"without the runtime are listed as skipped.\n"
+	"without the runtime, or that exit before the apply, are listed as\n"
+	"skipped; one the CLI may not patch fails the apply. --parallel N (1..256,\n"
+	"default 16) bounds the requests a group has in flight.\n"
 	"rehearse applies and reverts PKG CYCLES times (default 1) and leaves the\n"
 	"process unpatched: a rehearsal of a patch under the process's real load.\n"
 	"keygen writes an Ed25519 key pair: PREFIX.key (secret, mode 0600) and\n"
@@ -69,23 +70,34 @@ int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* "process N: " while an operation goes through a group of processes */
-static char fail_prefix[48];
+/* Where fail() puts its message while a group collects the answers of
+ * many processes before it says anything. */
+static char *fail_buf;
+static size_t fail_len;
+
+void fail_into(char *buf, size_t len)
+{
+	fail_buf = buf;
+	fail_len = len;
+}
 
 int fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("hotpatch: ", stderr);
-	fputs(fail_prefix, stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (fail_buf) {
+		vsnprintf(fail_buf, fail_len, fmt, ap);
+	} else {
+		fputs("hotpatch: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_FAIL;
 }
 
-static int parse_pid(const char *s, pid_t *pid)
+int parse_pid(const char *s, pid_t *pid)
 {
 	char *end;
 	long v;
@@ -99,7 +111,7 @@ static int parse_pid(const char *s, pid_t *pid)
 }
 
 /* The socket lives in the directory of the uid the process runs as. */
-static int socket_path(pid_t pid, char *buf, size_t len, uid_t *owner)
+int socket_path(pid_t pid, char *buf, size_t len, uid_t *owner)
 {
 	const char *base = getenv("HOTPATCH_RUNDIR");
 	char proc[64];
@@ -243,54 +255,93 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* One request/reply exchange. With reply non-NULL a successful reply's
- * text is handed to the caller (to free) instead of being printed. */
-static int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd, char **reply)
+int exchange_begin(struct exchange *x, struct hp_wire_req *req, int pkg_fd)
 {
-	struct hp_wire_resp resp;
-	char *text;
-	int fd, ret;
-
-	ret = connect_to(pid, &fd);
-	if (ret)
-		return ret;
+	fail_into(x->why, sizeof(x->why));
+	x->ret = connect_to(x->pid, &x->fd);
+	fail_into(NULL, 0);
+	if (x->ret) {
+		x->fd = -1;
+		return x->ret;
+	}
 	req->magic = HP_WIRE_MAGIC;
 	req->version = HP_WIRE_VERSION;
 	/* A runtime that refuses us answers without reading the request, so
 	 * a failed send may still have a reply waiting: read it first. */
-	ret = send_req(fd, req, pkg_fd) < 0 ? errno : 0;
-	if (read_full(fd, &resp, sizeof(resp)) < 0 || resp.magic != HP_WIRE_MAGIC ||
+	x->send_err = send_req(x->fd, req, pkg_fd) < 0 ? errno : 0;
+	return 0;
+}
+
+/* Records a failure of x's exchange, closing its connection. */
+static void exchange_failed(struct exchange *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void exchange_failed(struct exchange *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->why, sizeof(x->why), fmt, ap);
+	va_end(ap);
+	x->ret = EXIT_FAIL;
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+}
+
+void exchange_end(struct exchange *x)
+{
+	struct hp_wire_resp resp;
+	char *text;
+
+	if (read_full(x->fd, &resp, sizeof(resp)) < 0 || resp.magic != HP_WIRE_MAGIC ||
 	    resp.len > HP_WIRE_TEXT_MAX || !(text = calloc(1, resp.len + 1))) {
-		close(fd);
-		if (ret)
-			return fail("cannot send request to process %d: %s", (int)pid,
-				    strerror(ret));
-		return fail("no valid reply from process %d (did it exit?)", (int)pid);
+		if (x->send_err)
+			exchange_failed(x, "cannot send request to process %d: %s", (int)x->pid,
+					strerror(x->send_err));
+		else
+			exchange_failed(x, "no valid reply from process %d (did it exit?)",
+					(int)x->pid);
+		return;
 	}
-	ret = 0;
-	if (read_full(fd, text, resp.len) < 0) {
+	if (read_full(x->fd, text, resp.len) < 0) {
 		free(text);
-		close(fd);
-		return fail("truncated reply from process %d", (int)pid);
+		exchange_failed(x, "truncated reply from process %d", (int)x->pid);
+		return;
 	}
-	close(fd);
 	if (resp.status != 0) {
 		/* The runtime's reason is one line already; keep it that way. */
 		text[strcspn(text, "\n")] = 0;
-		ret = fail("%s", text[0] ? text : hp_strerror(resp.status));
-	} else if (reply) {
-		*reply = text;
-		return 0;
-	} else if (!quiet) {
-		fputs(text, stdout);
+		x->status = resp.status;
+		exchange_failed(x, "%s", text[0] ? text : hp_strerror(resp.status));
+		free(text);
+		return;
 	}
-	free(text);
-	return ret;
+	close(x->fd);
+	x->fd = -1;
+	x->reply = text;
+}
+
+int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd, char **reply)
+{
+	struct exchange x = {.pid = pid, .fd = -1};
+
+	if (exchange_begin(&x, req, pkg_fd) == 0)
+		exchange_end(&x);
+	if (x.ret)
+		return fail("%s", x.why);
+	if (reply)
+		*reply = x.reply;
+	else if (!quiet)
+		fputs(x.reply, stdout);
+	if (!reply)
+		free(x.reply);
+	return 0;
 }
 
 /* Opens PKG for sending; refuses anything but a regular file before the
  * engine ever sees it. */
-static int open_package(const char *pkg, int *fd)
+int open_package(const char *pkg, int *fd)
 {
 	struct stat st;
 
@@ -315,150 +366,6 @@ static int cmd_apply(pid_t pid, const char *pkg, int flags)
 	ret = transact(pid, &req, fd, NULL);
 	close(fd);
 	return ret;
-}
-
-/* ---- groups of processes (several PIDs, --exe EXE) ---- */
-
-struct group {
-	pid_t *pids;
-	size_t n;
-};
-
-static int group_add(struct group *g, pid_t pid)
-{
-	pid_t *p = realloc(g->pids, (g->n + 1) * sizeof(*p));
-	if (!p)
-		return fail("out of memory");
-	g->pids = p;
-	g->pids[g->n++] = pid;
-	return 0;
-}
-
-static int has_runtime(pid_t pid)
-{
-	struct sockaddr_un sa;
-	uid_t owner;
-
-	quiet = 1;
-	int ret = socket_path(pid, sa.sun_path, sizeof(sa.sun_path), &owner);
-	quiet = 0;
-	return !ret && access(sa.sun_path, F_OK) == 0;
-}
-
-/* Every process whose executable is exe and that runs the runtime; the
- * others are reported as skipped. */
-static int group_of_exe(const char *exe, struct group *g)
-{
-	struct stat want, st;
-	struct dirent *e;
-	char path[64];
-	DIR *d;
-	int ret = 0;
-
-	if (stat(exe, &want) < 0)
-		return fail("cannot stat '%s': %s", exe, strerror(errno));
-	d = opendir("/proc");
-	if (!d)
-		return fail("cannot read /proc: %s", strerror(errno));
-	while (!ret && (e = readdir(d))) {
-		pid_t pid;
-		if (parse_pid(e->d_name, &pid) < 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-		if (stat(path, &st) < 0 || st.st_dev != want.st_dev || st.st_ino != want.st_ino)
-			continue;
-		if (has_runtime(pid))
-			ret = group_add(g, pid);
-		else
-			printf("%d: skipped (no hotpatch runtime)\n", (int)pid);
-	}
-	closedir(d);
-	if (!ret && !g->n)
-		ret = fail("no running process of '%s' runs the hotpatch runtime", exe);
-	return ret;
-}
-
-static void set_process(pid_t pid)
-{
-	if (pid)
-		snprintf(fail_prefix, sizeof(fail_prefix), "process %d: ", (int)pid);
-	else
-		fail_prefix[0] = 0;
-}
-
-/* Verify everywhere, then apply everywhere; a failed apply reverts the
- * ones done, so the group ends all patched or as it was. */
-static int group_apply(const struct group *g, const char *pkg, int flags)
-{
-	unsigned *ids = calloc(g->n, sizeof(*ids));
-	int fd, ret = ids ? open_package(pkg, &fd) : fail("out of memory");
-	size_t done = 0;
-
-	if (ret) {
-		free(ids);
-		return ret;
-	}
-	for (size_t i = 0; !ret && i < g->n; i++) {
-		struct hp_wire_req req = {.op = HP_OP_APPLY, .flags = HP_WIRE_VERIFY_ONLY};
-		char *reply = NULL;
-		set_process(g->pids[i]);
-		ret = transact(g->pids[i], &req, fd, &reply);
-		free(reply);
-	}
-	for (; !ret && done < g->n; done++) {
-		struct hp_wire_req req = {.op = HP_OP_APPLY};
-		char *reply = NULL;
-		set_process(g->pids[done]);
-		ret = transact(g->pids[done], &req, fd, &reply);
-		if (!ret && (!reply || sscanf(reply, "applied patch %u", &ids[done]) != 1))
-			ret = fail("unexpected reply to the apply");
-		free(reply);
-	}
-	if (ret && done) {
-		done--; /* the one that failed */
-		while (done-- > 0) {
-			struct hp_wire_req req = {.op = HP_OP_REVERT};
-			snprintf(req.arg, sizeof(req.arg), "%u", ids[done]);
-			set_process(g->pids[done]);
-			quiet = 1;
-			if (transact(g->pids[done], &req, -1, NULL) == 0)
-				printf("%d: patch %u reverted again (the group apply failed)\n",
-				       (int)g->pids[done], ids[done]);
-			quiet = 0;
-		}
-	}
-	set_process(0);
-	close(fd);
-	for (size_t i = 0; !ret && i < g->n; i++)
-		printf(flags & HP_WIRE_JSON ? "{\"pid\":%d,\"applied\":%u}\n"
-					    : "%d: applied patch %u\n",
-		       (int)g->pids[i], ids[i]);
-	free(ids);
-	return ret;
-}
-
-/* revert, list or status in every process of the group, one after the
- * other, each answer under its process id. */
-static int group_each(const struct group *g, struct hp_wire_req *proto)
-{
-	int failed = 0;
-
-	for (size_t i = 0; i < g->n; i++) {
-		struct hp_wire_req req = *proto;
-		char *reply = NULL;
-		set_process(g->pids[i]);
-		if (transact(g->pids[i], &req, -1, &reply) == 0) {
-			if (req.op == HP_OP_REVERT)
-				printf("%d: %s", (int)g->pids[i], reply ? reply : "\n");
-			else
-				printf("== process %d\n%s", (int)g->pids[i], reply ? reply : "");
-		} else {
-			failed = 1;
-		}
-		free(reply);
-	}
-	set_process(0);
-	return failed ? EXIT_FAIL : 0;
 }
 
 /* One apply and the revert of exactly that patch (by the id the runtime
@@ -540,56 +447,17 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
 	return 0;
 }
 
-/* apply PID PID... PKG, apply --exe EXE PKG, revert --exe EXE [PATCH],
- * list --exe EXE, status --exe EXE */
-static int cmd_group(const char *cmd, int nargs, char **args, int flags)
+static int parse_parallel(const char *s, unsigned *parallel)
 {
-	struct group g = {0};
-	struct hp_wire_req req = {.flags = flags};
-	int rest, ret;
+	char *end;
+	unsigned long v;
 
-	if (!strcmp(args[0], "--exe")) {
-		if (nargs < 2)
-			return usage_error("'%s --exe' needs an executable", cmd);
-		ret = group_of_exe(args[1], &g);
-		rest = 2;
-	} else {
-		ret = 0;
-		for (rest = 0; !ret && rest < nargs - 1; rest++) {
-			pid_t pid;
-			if (parse_pid(args[rest], &pid) < 0) {
-				free(g.pids);
-				return usage_error("invalid PID '%s'", args[rest]);
-			}
-			ret = group_add(&g, pid);
-		}
-	}
-	if (ret) {
-		free(g.pids);
-		return ret;
-	}
-	int extra = nargs - rest;
-	if (!strcmp(cmd, "apply")) {
-		ret = extra == 1
-			      ? group_apply(&g, args[rest], flags)
-			      : usage_error("%s", "usage: hotpatch apply (--exe EXE | PID...) PKG");
-	} else if (!strcmp(cmd, "revert") && extra <= 1) {
-		req.op = HP_OP_REVERT;
-		if (extra == 1 && strlen(args[rest]) >= sizeof(req.arg))
-			ret = usage_error("%s", "patch name too long");
-		else if (extra == 1)
-			strcpy(req.arg, args[rest]);
-		if (!ret)
-			ret = group_each(&g, &req);
-	} else if ((!strcmp(cmd, "list") || !strcmp(cmd, "status")) && extra == 0) {
-		req.op = strcmp(cmd, "list") ? HP_OP_STATUS : HP_OP_LIST;
-		ret = group_each(&g, &req);
-	} else {
-		ret = usage_error("usage: hotpatch %s --exe EXE%s", cmd,
-				  !strcmp(cmd, "revert") ? " [PATCH]" : "");
-	}
-	free(g.pids);
-	return ret;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || s[0] == '-' || v < 1 || v > CLI_PARALLEL_MAX)
+		return -1;
+	*parallel = (unsigned)v;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -598,9 +466,11 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"parallel", required_argument, NULL, 'P'},
 		{0},
 	};
 	struct hp_wire_req req = {0};
+	unsigned parallel = CLI_PARALLEL_DEFAULT;
 	const char *cmd;
 	int c, flags = 0, nargs;
 	pid_t pid;
@@ -616,6 +486,11 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("hotpatch %s\n", hp_version());
 			return 0;
+		case 'P':
+			if (parse_parallel(optarg, &parallel) < 0)
+				return usage_error("invalid --parallel '%s' (1..%d)", optarg,
+						   CLI_PARALLEL_MAX);
+			break;
 		default:
 			return usage_error("%s", "invalid option");
 		}
@@ -634,7 +509,7 @@ int main(int argc, char **argv)
 	if (nargs < 1)
 		return usage_error("'%s' needs a PID", cmd);
 	if (!strcmp(argv[optind], "--exe") || (!strcmp(cmd, "apply") && nargs > 2))
-		return cmd_group(cmd, argc - optind, argv + optind, flags);
+		return cmd_group(cmd, argc - optind, argv + optind, flags, parallel);
 	if (parse_pid(argv[optind], &pid) < 0)
 		return usage_error("invalid PID '%s'", argv[optind]);
 	if (!strcmp(cmd, "apply")) {

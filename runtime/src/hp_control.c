@@ -451,6 +451,18 @@ HP_EXPORT void hp_listener_stop(void)
 	pthread_mutex_unlock(&listener_lock);
 }
 
+/* A fork waits for an apply or revert that is committing (the registry
+ * lock), so the child's code and registry are one state or the other. */
+static void atfork_prepare(void)
+{
+	hp_patch_atfork_prepare();
+}
+
+static void atfork_parent(void)
+{
+	hp_patch_atfork_parent();
+}
+
 /* In a forked child the listener thread does not exist: the child gets
  * its own socket (its own pid) and the parent's stays the parent's. */
 static void atfork_child(void)
@@ -479,7 +491,7 @@ __attribute__((constructor)) static void hp_runtime_init(void)
 	delay = getenv("HOTPATCH_TEST_APPLY_DELAY_MS");
 	if (delay)
 		hp_test_apply_delay_ms = (unsigned)strtoul(delay, NULL, 10);
-	pthread_atfork(NULL, NULL, atfork_child);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	/* Before the listener exists, so no apply can run ahead of the keys. */
 	const char *keys = getenv("HOTPATCH_TRUSTED_KEYS");
 	if (keys) {

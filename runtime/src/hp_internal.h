@@ -117,10 +117,16 @@ int hp_revert_locked(const char *patch, unsigned *id, char *err, size_t errlen);
 /* Renders list (status=0) or status (status=1) as text or JSON into a
  * malloc'ed string. */
 int hp_render(int status, int json, char **out);
-/* Resets locks in a forked child. */
+/* Around fork(): the registry lock is held across it, so a child is
+ * forked before an apply or revert commits or after, never in the middle
+ * of one (with some functions switched and others not); the child gets
+ * the lock reset. */
+void hp_patch_atfork_prepare(void);
+void hp_patch_atfork_parent(void);
 void hp_patch_atfork_child(void);
-/* Test hook: milliseconds each apply sleeps after verifying (from
- * HOTPATCH_TEST_APPLY_DELAY_MS), to make a concurrent apply observable. */
+/* Test hook: milliseconds each apply sleeps after reading the package,
+ * before its checks (from HOTPATCH_TEST_APPLY_DELAY_MS), to make a
+ * concurrent apply observable. */
 extern unsigned hp_test_apply_delay_ms;
 
 /* Trusted keys (HOTPATCH_TRUSTED_KEYS), loaded once by the constructor:

@@ -93,6 +93,16 @@ void hp_op_end(void)
 	__atomic_store_n(&op_busy, 0, __ATOMIC_RELEASE);
 }
 
+void hp_patch_atfork_prepare(void)
+{
+	pthread_mutex_lock(&state_lock);
+}
+
+void hp_patch_atfork_parent(void)
+{
+	pthread_mutex_unlock(&state_lock);
+}
+
 void hp_patch_atfork_child(void)
 {
 	pthread_mutex_init(&state_lock, NULL);

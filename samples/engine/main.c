@@ -6,21 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefork.h"
 #include "server.h"
 #include "stats.h"
 #include "store.h"
 
 #define MAX_THREADS 64
+#define MAX_WORKERS 64
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: hpkv --port N [--threads N]\n"
+		"usage: hpkv --port N [--threads N] [--workers N]\n"
 		"  --port N     TCP port on 127.0.0.1 (0: pick a free one)\n"
 		"  --threads N  worker threads, 1..%d (default 4)\n"
+		"  --workers N  pre-fork: N worker processes, 1..%d, each with its\n"
+		"               threads and its own keys, on one listening socket\n"
 		"Prints \"port N\" on stdout once it accepts connections;\n"
 		"SIGTERM or SIGINT stop it (exit status 0).\n",
-		MAX_THREADS);
+		MAX_THREADS, MAX_WORKERS);
 }
 
 /* Strict decimal parse: the whole string, within [min, max]. */
@@ -57,18 +61,46 @@ static int install_signals(void)
 	return 0;
 }
 
+/* One hpkv: the store and threads serving the connections accepted on
+ * lfd until SIGTERM or SIGINT (whose handlers are in place); the exit
+ * status. */
+static int serve(const struct server_config *cfg, int lfd)
+{
+	struct store *st;
+	int err;
+
+	stats_init();
+	st = store_new();
+	if (!st) {
+		fprintf(stderr, "hpkv: cannot start: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	err = server_serve(cfg, st, lfd);
+	if (err) {
+		fprintf(stderr, "hpkv: cannot serve on 127.0.0.1:%u: %s\n", cfg->port,
+			strerror(-err));
+		store_free(st);
+		return 1;
+	}
+	fprintf(stderr, "hpkv: stopped: %lu requests, %lu errors, %lu connections, %zu keys\n",
+		stats_requests(), stats_errors(), stats_connections(), store_count(st));
+	store_free(st);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"port", required_argument, NULL, 'p'},
 		{"threads", required_argument, NULL, 't'},
+		{"workers", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {.threads = 4};
-	struct store *st;
-	long port = -1, v;
-	int opt, err;
+	long port = -1, v, workers = 0;
+	unsigned short bound;
+	int opt, lfd;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
@@ -87,6 +119,13 @@ int main(int argc, char **argv)
 			}
 			cfg.threads = (int)v;
 			break;
+		case 'w':
+			if (parse_long(optarg, 1, MAX_WORKERS, &workers) != 0) {
+				fprintf(stderr, "hpkv: bad worker count '%s'\n", optarg);
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -102,22 +141,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg.port = (unsigned short)port;
-
-	stats_init();
-	st = store_new();
-	if (!st || install_signals() != 0) {
-		fprintf(stderr, "hpkv: cannot start: %s\n", strerror(st ? errno : ENOMEM));
-		store_free(st);
+	/* Before any worker is forked: they inherit the handlers. */
+	if (install_signals() != 0) {
+		fprintf(stderr, "hpkv: cannot start: %s\n", strerror(errno));
 		return 1;
 	}
-	err = server_run(&cfg, st);
-	if (err) {
-		fprintf(stderr, "hpkv: cannot serve on 127.0.0.1:%ld: %s\n", port, strerror(-err));
-		store_free(st);
+	if (workers)
+		return prefork_run(&cfg, (int)workers, serve);
+	lfd = server_listen(cfg.port, &bound);
+	if (lfd < 0) {
+		fprintf(stderr, "hpkv: cannot serve on 127.0.0.1:%ld: %s\n", port, strerror(-lfd));
 		return 1;
 	}
-	fprintf(stderr, "hpkv: stopped: %lu requests, %lu errors, %lu connections, %zu keys\n",
-		stats_requests(), stats_errors(), stats_connections(), store_count(st));
-	store_free(st);
-	return 0;
+	/* Tests start us with --port 0 and read this line from a pipe. */
+	printf("port %u\n", bound);
+	fflush(stdout);
+	return serve(&cfg, lfd);
 }

@@ -223,12 +223,12 @@ static void *worker_main(void *arg)
 		}
 	}
 stop:
-	/* server_run() closes what is left once every worker has stopped, so
+	/* server_serve() closes what is left once every worker has stopped, so
 	 * a connection handed over during shutdown is not missed. */
 	return NULL;
 }
 
-static int listen_loopback(unsigned short port, unsigned short *bound)
+int server_listen(unsigned short port, unsigned short *bound)
 {
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
 	socklen_t len = sizeof(addr);
@@ -333,24 +333,18 @@ static int worker_init(struct worker *w, struct store *st)
 	return 0;
 }
 
-int server_run(const struct server_config *cfg, struct store *st)
+int server_serve(const struct server_config *cfg, struct store *st, int lfd)
 {
 	struct worker *workers;
-	unsigned short port = 0;
-	int lfd, started = 0, err = 0;
+	int started = 0, err = 0;
 
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (stop_fd < 0)
 		return -errno;
-	lfd = listen_loopback(cfg->port, &port);
-	if (lfd < 0) {
-		err = lfd;
-		goto out_stop_fd;
-	}
 	workers = calloc((size_t)cfg->threads, sizeof(*workers));
 	if (!workers) {
 		err = -ENOMEM;
-		goto out_listen;
+		goto out_stop_fd;
 	}
 	for (; started < cfg->threads; started++) {
 		err = worker_init(&workers[started], st);
@@ -363,9 +357,6 @@ int server_run(const struct server_config *cfg, struct store *st)
 			goto out_workers;
 		}
 	}
-	/* Tests start us with --port 0 and read this line from a pipe. */
-	printf("port %u\n", port);
-	fflush(stdout);
 	accept_loop(lfd, workers, cfg->threads);
 out_workers:
 	server_stop();
@@ -374,8 +365,6 @@ out_workers:
 		worker_release(&workers[i]);
 	}
 	free(workers);
-out_listen:
-	close(lfd);
 out_stop_fd:
 	close(stop_fd);
 	stop_fd = -1;

@@ -9,12 +9,17 @@ struct server_config {
 	int threads;
 };
 
-/* Binds 127.0.0.1:port, prints "port N" on stdout, serves until
- * server_stop() is called, then closes every connection and returns 0.
- * Returns a negative errno if the server cannot start. */
-int server_run(const struct server_config *cfg, struct store *st);
+/* Binds 127.0.0.1:port (0: the kernel chooses) and listens; returns the
+ * descriptor and the bound port in *bound, or a negative errno. */
+int server_listen(unsigned short port, unsigned short *bound);
 
-/* Asks server_run() to return. Async-signal-safe. */
+/* Serves the connections accepted on lfd until server_stop() is called,
+ * then closes every connection (not lfd) and returns 0. Several processes
+ * may serve one lfd (hpkv --workers). Returns a negative errno if the
+ * workers cannot start. */
+int server_serve(const struct server_config *cfg, struct store *st, int lfd);
+
+/* Asks server_serve() to return. Async-signal-safe. */
 void server_stop(void);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 static unsigned long stat_requests;
 static unsigned long stat_errors;
@@ -70,10 +71,11 @@ const char *stats_health(void)
 
 size_t stats_format(char *buf, size_t size, size_t keys)
 {
-	int len = snprintf(buf, size,
-			   "requests=%lu errors=%lu connections=%lu active=%lu keys=%zu uptime=%ld",
-			   peek(&stat_requests), peek(&stat_errors), peek(&stat_conns_total),
-			   peek(&stat_conns_active), keys, (long)(time(NULL) - stat_started));
+	int len = snprintf(
+		buf, size,
+		"requests=%lu errors=%lu connections=%lu active=%lu keys=%zu uptime=%ld pid=%d",
+		peek(&stat_requests), peek(&stat_errors), peek(&stat_conns_total),
+		peek(&stat_conns_active), keys, (long)(time(NULL) - stat_started), (int)getpid());
 
 	if (len < 0)
 		return 0;

@@ -125,14 +125,14 @@ rw_wait_port() {
 }
 
 # rw_mc_start BINARY PORT [ARGS...]: memcached with the runtime preloaded,
-# in the foreground of a background job; sets server_pid.
+# in the foreground of a background job; sets server_pid and server_exe.
 rw_mc_start() {
 	local binary=$1 port=$2 user=()
 	shift 2
 	((EUID == 0)) && user=(-u root)
 	LD_PRELOAD=$runtime "$binary" "${user[@]}" -p "$port" -U 0 -l 127.0.0.1 "$@" \
 		>>"$work/server.log" 2>&1 &
-	server_pid=$!
+	server_pid=$! server_exe=$binary
 	rw_wait_port "$port" "$server_pid" || { cat "$work/server.log" >&2; fail "memcached did not listen on $port"; }
 }
 
@@ -202,11 +202,11 @@ rw_nginx_prefix() {
 }
 
 # rw_nginx_start BINARY DIR FRONT_PORT: the master with the runtime
-# preloaded (its workers inherit it); sets server_pid.
+# preloaded (its workers inherit it); sets server_pid and server_exe.
 rw_nginx_start() {
 	local binary=$1 dir=$2 port=$3
 	LD_PRELOAD=$runtime "$binary" -p "$dir/" -c nginx.conf >>"$work/server.log" 2>&1 &
-	server_pid=$!
+	server_pid=$! server_exe=$binary
 	rw_wait_port "$port" "$server_pid" || { cat "$work/server.log" "$dir/logs/error.log" >&2; fail "nginx did not listen on $port"; }
 	rw_nginx_wait_workers 2
 }
@@ -237,35 +237,21 @@ rw_server_pids() {
 	ps -o pid= --ppid "$server_pid" 2>/dev/null | tr -d ' '
 }
 
-# rw_hotpatch OP [PKG]: apply or revert in every process of the server
-# (the nginx master too, so workers it forks later are patched alike). A
-# child that exits meanwhile (nginx's cache loader ends once it has
-# loaded) is passed over; any other failure fails.
-# The last refusal or error of the CLI is kept in $work/hotpatch.err.
+# rw_hotpatch OP [PKG]: apply or revert in every process of the server as
+# one group, `hotpatch apply|revert --exe` on its binary: the nginx master
+# too, so workers it forks later are patched alike. A child that exits
+# before its verify (nginx's cache loader ends once it has loaded) is
+# skipped by the CLI; one that dies after it rolls the group back, and
+# the apply fails. The CLI's error line is kept in $work/hotpatch.err.
 rw_hotpatch() {
-	local op=$1 p rc
-	for p in $(rw_server_pids); do
-		rc=0
-		if [[ $op == apply ]]; then
-			"$cli" apply "$p" "$2" 2>"$work/hotpatch.err" || rc=$?
-		else
-			"$cli" revert "$p" 2>"$work/hotpatch.err" || rc=$?
-		fi
-		cat "$work/hotpatch.err" >&2
-		((rc != 0)) || continue
-		if [[ $p != "$server_pid" ]] && ! rw_alive "$p"; then
-			echo "rw_hotpatch: process $p exited meanwhile, passed over" >&2
-			continue
-		fi
-		return 1
-	done
-}
-
-# rw_alive PID: the process exists and is not a zombie.
-rw_alive() {
-	local state
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $state && $state != Z && $state != X ]]
+	local rc=0
+	if [[ $1 == apply ]]; then
+		"$cli" apply --exe "$server_exe" "$2" 2>"$work/hotpatch.err" || rc=$?
+	else
+		"$cli" revert --exe "$server_exe" 2>"$work/hotpatch.err" || rc=$?
+	fi
+	cat "$work/hotpatch.err" >&2
+	return "$rc"
 }
 
 # rw_wrk PORT SECONDS OUT: rounds of wrk (2 s each, 2 threads, 8

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,6 +235,63 @@ static void test_stress(void **state)
 	unlink(a);
 }
 
+/* Forks children while apply and revert of 100 functions go on: each
+ * child must find one state or the other (all 100 switched and the patch
+ * listed, or none and nothing listed), never a commit half done. */
+static long forks, torn;
+
+static int child_consistent(void)
+{
+	struct hp_list *l;
+	int patched = 0;
+	size_t n;
+
+	for (int i = 0; i < 100; i++)
+		patched += many[i](1) == 1 + 10 + i + 1000;
+	if (hp_list_get(&l))
+		return 0;
+	n = hp_list_count(l);
+	hp_list_free(l);
+	return (patched == 0 && n == 0) || (patched == 100 && n == 1);
+}
+
+static void *forker(void *arg)
+{
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		int status;
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(child_consistent() ? 0 : 1);
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			continue;
+		forks++;
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			torn++;
+	}
+	return arg;
+}
+
+static void test_fork_mid_commit(void **state)
+{
+	const char *m = make_pkg(HP_API_PATCH_MANY, "forked", "hp_api_many_", 100);
+	pthread_t t;
+
+	stop = 0;
+	pthread_create(&t, NULL, forker, NULL);
+	for (int i = 0; i < 2000; i++) {
+		apply(m);
+		revert(NULL);
+	}
+	stop = 1;
+	pthread_join(t, NULL);
+	printf("# %ld children forked during 2000 apply+revert cycles of 100 functions, %ld torn\n",
+	       forks, torn);
+	assert_int_equal(torn, 0);
+	assert_true(forks > 0);
+	unlink(m);
+}
+
 /* ---- benchmarks ---- */
 
 static double now_ns(void)
@@ -315,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_stacking),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_stress),
+		cmocka_unit_test(test_fork_mid_commit),
 	};
 
 	if (getenv("HP_BENCH")) {

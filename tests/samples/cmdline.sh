@@ -31,6 +31,9 @@ expect_status 2 "$HPKV" --port -1
 expect_status 2 "$HPKV" --port 12x
 expect_status 2 "$HPKV" --port 0 --threads 0
 expect_status 2 "$HPKV" --port 0 --threads 1000
+expect_status 2 "$HPKV" --port 0 --workers 0
+expect_status 2 "$HPKV" --port 0 --workers 65
+expect_status 2 "$HPKV" --port 0 --workers two
 expect_status 2 "$HPKV" --port 0 --frobnicate
 expect_status 2 "$HPKV" --port 0 extra
 

@@ -2,6 +2,7 @@
  * and abort on any result that no version of compute() can produce; the
  * main thread publishes compute(1) to a state file so the test script can
  * watch behaviour flip as patches are applied and reverted.
+ * Usage: target STATE [THREADS [INTERVAL_MS]].
  * Versions: original x*factor, patch A x*factor+1000, patch B x*factor+2000,
  * helper() original x+1, patch A x+5. */
 #define _GNU_SOURCE
@@ -64,6 +65,9 @@ int main(int argc, char **argv)
 	char tmp[4096];
 	pthread_t t;
 	int nthreads = argc > 2 ? atoi(argv[2]) : 3;
+	/* how often the state file is written (ms): many idle copies of the
+	 * target write it seldom */
+	int interval_ms = argc > 3 ? atoi(argv[3]) : 5;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
 	for (int i = 0; i < nthreads; i++)
@@ -86,6 +90,6 @@ int main(int argc, char **argv)
 			fclose(f);
 			rename(tmp, state);
 		}
-		usleep(5000);
+		usleep((useconds_t)interval_ms * 1000);
 	}
 }
