@@ -34,6 +34,9 @@ static const char usage_text[] =
 	"       hotpatch keygen PREFIX\n"
 	"       hotpatch [--json] verify PKG [--key PUB]... [--keys DIR]\n"
 	"       hotpatch --parallel N apply|revert|list|status ... (groups)\n"
+	"       hotpatch failpoints PID\n"
+	"       hotpatch apply --failpoint NAME PID PKG\n"
+	"       hotpatch revert --failpoint NAME PID [PATCH]\n"
 	"\n"
 	"Applies, reverts and shows live patches in process PID, which must run\n"
 	"libhotpatch (linked in or LD_PRELOADed). PATCH is an id or name shown by\n"
@@ -51,6 +54,9 @@ static const char usage_text[] =
 	"HOTPATCH_TRUSTED_KEYS=DIR (a directory of .pub files) accepts only\n"
 	"packages signed by one of them. verify checks PKG offline (structure,\n"
 	"checksum, signature) and, given keys, that one of them signed it.\n"
+	"failpoints lists the named steps of apply and revert; --failpoint NAME\n"
+	"(or NAME:N, its Nth hit) makes exactly that step fail once, for tests\n"
+	"that every failure leaves the process as it was.\n"
 	"\n"
 	"  --json     print results as JSON\n"
 	"  --help     show this help\n"
@@ -355,11 +361,27 @@ int open_package(const char *pkg, int *fd)
 	return 0;
 }
 
-static int cmd_apply(pid_t pid, const char *pkg, int flags)
+/* HP_WIRE_FAILPOINT: arg is the patch (may be ""), a NUL, the failpoint. */
+static int set_failpoint(struct hp_wire_req *req, const char *failpoint)
+{
+	size_t at = strlen(req->arg) + 1;
+
+	if (!failpoint)
+		return 0;
+	if (at + strlen(failpoint) >= sizeof(req->arg))
+		return usage_error("%s", "patch and failpoint names too long");
+	strcpy(req->arg + at, failpoint);
+	req->flags |= HP_WIRE_FAILPOINT;
+	return 0;
+}
+
+static int cmd_apply(pid_t pid, const char *pkg, int flags, const char *failpoint)
 {
 	struct hp_wire_req req = {.op = HP_OP_APPLY, .flags = flags};
 	int fd, ret;
 
+	if ((ret = set_failpoint(&req, failpoint)))
+		return ret;
 	ret = open_package(pkg, &fd);
 	if (ret)
 		return ret;
@@ -471,7 +493,7 @@ int main(int argc, char **argv)
 	};
 	struct hp_wire_req req = {0};
 	unsigned parallel = CLI_PARALLEL_DEFAULT;
-	const char *cmd;
+	const char *cmd, *failpoint = NULL;
 	int c, flags = 0, nargs;
 	pid_t pid;
 
@@ -504,18 +526,29 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify(nargs, argv + optind, flags & HP_WIRE_JSON);
 	if (strcmp(cmd, "apply") && strcmp(cmd, "revert") && strcmp(cmd, "list") &&
-	    strcmp(cmd, "status") && strcmp(cmd, "rehearse"))
+	    strcmp(cmd, "status") && strcmp(cmd, "rehearse") && strcmp(cmd, "failpoints"))
 		return usage_error("unknown command '%s'", cmd);
+	if (nargs >= 1 && !strcmp(argv[optind], "--failpoint")) {
+		if (strcmp(cmd, "apply") && strcmp(cmd, "revert"))
+			return usage_error("--failpoint is for apply and revert, not %s", cmd);
+		if (nargs < 3)
+			return usage_error("usage: hotpatch %s --failpoint NAME PID ...", cmd);
+		failpoint = argv[optind + 1];
+		optind += 2;
+		nargs -= 2;
+	}
 	if (nargs < 1)
 		return usage_error("'%s' needs a PID", cmd);
-	if (!strcmp(argv[optind], "--exe") || (!strcmp(cmd, "apply") && nargs > 2))
+	if (failpoint && !strcmp(argv[optind], "--exe"))
+		return usage_error("%s", "--failpoint takes one PID, not --exe");
+	if (!failpoint && (!strcmp(argv[optind], "--exe") || (!strcmp(cmd, "apply") && nargs > 2)))
 		return cmd_group(cmd, argc - optind, argv + optind, flags, parallel);
 	if (parse_pid(argv[optind], &pid) < 0)
 		return usage_error("invalid PID '%s'", argv[optind]);
 	if (!strcmp(cmd, "apply")) {
 		if (nargs != 2)
 			return usage_error("%s", "usage: hotpatch apply PID PKG");
-		return cmd_apply(pid, argv[optind + 1], flags);
+		return cmd_apply(pid, argv[optind + 1], flags, failpoint);
 	}
 	if (!strcmp(cmd, "rehearse")) {
 		unsigned long cycles = 1;
@@ -543,6 +576,12 @@ int main(int argc, char **argv)
 			strcpy(req.arg, argv[optind + 1]);
 		}
 		req.op = HP_OP_REVERT;
+		if ((c = set_failpoint(&req, failpoint)))
+			return c;
+	} else if (!strcmp(cmd, "failpoints")) {
+		if (nargs != 1)
+			return usage_error("%s", "usage: hotpatch failpoints PID");
+		req.op = HP_OP_FAILPOINTS;
 	} else {
 		if (nargs != 1)
 			return usage_error("usage: hotpatch %s PID", cmd);

@@ -507,6 +507,7 @@ static int prepare_plan(const struct hp_manifest *m, uintptr_t tbias, uintptr_t 
 			fp->site = new_site(&m->funcs[i], tbias);
 			if (!fp->site) {
 				ret = -ENOMEM;
+				hp_seterr(err, errlen, "out of memory");
 				break;
 			}
 			fp->new_site = 1;
@@ -514,9 +515,12 @@ static int prepare_plan(const struct hp_manifest *m, uintptr_t tbias, uintptr_t 
 		p->sites[i] = fp->site;
 		/* Reserve the layer now so committing cannot fail. */
 		if (fp->site->nlayers == fp->site->cap &&
-		    !(ret = hp_fp(HP_FP_APPLY_LAYER, err, errlen)) &&
-		    (ret = push_layer(fp->site, NULL, 0)) == 0)
-			fp->site->nlayers--;
+		    !(ret = hp_fp(HP_FP_APPLY_LAYER, err, errlen))) {
+			if ((ret = push_layer(fp->site, NULL, 0)) == 0)
+				fp->site->nlayers--;
+			else
+				hp_seterr(err, errlen, "out of memory");
+		}
 		if (ret || (ret = hp_fp(HP_FP_APPLY_ROUTE, err, errlen)) ||
 		    (ret = route(fp->site, fp->repl, fp, err, errlen)) ||
 		    (ret = hp_fp(HP_FP_APPLY_WRITABLE, err, errlen)) ||
@@ -526,8 +530,6 @@ static int prepare_plan(const struct hp_manifest *m, uintptr_t tbias, uintptr_t 
 			break;
 		}
 	}
-	if (ret == -ENOMEM)
-		hp_seterr(err, errlen, "out of memory");
 	if (ret)
 		unplan(plan, i);
 	return ret;
