@@ -394,7 +394,7 @@ static int cmd_apply(pid_t pid, const char *pkg, int flags, const char *failpoin
  * reports), so a patch someone else applies meanwhile is left alone. */
 static int rehearse_once(pid_t pid, int pkg_fd, unsigned long cycle)
 {
-	struct hp_wire_req req = {.op = HP_OP_APPLY};
+	struct hp_wire_req req = {.op = HP_OP_APPLY, .flags = HP_WIRE_NO_SCAN};
 	unsigned id;
 	char *reply;
 	int ret;

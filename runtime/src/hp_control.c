@@ -59,7 +59,7 @@ static void reply_rendered(int fd, int status, int json)
 /* "applied patch N", and which of its functions a thread is inside right
  * now: those keep running their old code until they return, and for a
  * loop that never returns the fix does not take effect there. */
-static void reply_applied(int fd, unsigned id, int json, const char *warning)
+static void reply_applied(int fd, unsigned id, int json, const char *warning, int scan)
 {
 	struct hp_active_report rep;
 	struct hp_code_range *r = NULL;
@@ -73,14 +73,22 @@ static void reply_applied(int fd, unsigned id, int json, const char *warning)
 		return;
 	}
 	fprintf(f, json ? "{\"applied\":%u" : "applied patch %u\n", id);
-	if (warning[0] && json)
-		fputs(",\"warning\":\"post-apply hook failed\"", f);
-	else if (warning[0])
+	if (warning[0] && json) {
+		fputs(",\"warning\":\"", f);
+		for (const char *c = warning; *c; c++)
+			if (*c == '"' || *c == '\\')
+				fprintf(f, "\\%c", *c);
+			else if ((unsigned char)*c >= 0x20)
+				fputc(*c, f);
+		fputc('"', f);
+	} else if (warning[0])
 		fprintf(f, "warning: %s\n", warning);
-	ret = hp_patch_code_ranges(id, &r, &n);
+	ret = scan ? hp_patch_code_ranges(id, &r, &n) : 1;
 	if (!ret)
 		ret = hp_active_scan(r, n, &rep);
-	if (!ret) {
+	if (ret > 0) {
+		/* not asked for */
+	} else if (!ret) {
 		if (json)
 			fputc(',', f);
 		hp_active_render(f, r, &rep, json, 0);
@@ -156,7 +164,7 @@ static void run_op(struct conn *c)
 	if (opts.verify_only && c->req.op == HP_OP_APPLY)
 		snprintf(msg, sizeof(msg), json ? "{\"verified\":true}\n" : "verified\n");
 	else if (c->req.op == HP_OP_APPLY)
-		return reply_applied(c->fd, id, json, err);
+		return reply_applied(c->fd, id, json, err, !(c->req.flags & HP_WIRE_NO_SCAN));
 	else if (json)
 		snprintf(msg, sizeof(msg), "{\"reverted\":%u%s}\n", id,
 			 err[0] ? ",\"warning\":\"post-revert hook failed\"" : "");

@@ -30,6 +30,9 @@ enum {
 	/* apply/revert: arg holds the patch (revert; "" for apply), a NUL,
 	 * then the failpoint to fire ("NAME" or "NAME:N") */
 	HP_WIRE_FAILPOINT = 1u << 2,
+	/* apply: no look at the threads' stacks for old code afterwards
+	 * (rehearse's thousands of cycles) */
+	HP_WIRE_NO_SCAN = 1u << 3,
 };
 
 struct hp_wire_req {
