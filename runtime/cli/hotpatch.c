@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"       hotpatch keygen PREFIX\n"
 	"       hotpatch [--json] verify PKG [--key PUB]... [--keys DIR]\n"
 	"       hotpatch --parallel N apply|revert|list|status ... (groups)\n"
+	"       hotpatch --timeout S ... (seconds to wait for one process, default 60)\n"
 	"       hotpatch failpoints PID\n"
 	"       hotpatch apply --failpoint NAME PID PKG\n"
 	"       hotpatch revert --failpoint NAME PID [PATCH]\n"
@@ -261,6 +262,8 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+unsigned cli_timeout = 60;
+
 int exchange_begin(struct exchange *x, struct hp_wire_req *req, int pkg_fd)
 {
 	fail_into(x->why, sizeof(x->why));
@@ -272,6 +275,14 @@ int exchange_begin(struct exchange *x, struct hp_wire_req *req, int pkg_fd)
 	}
 	req->magic = HP_WIRE_MAGIC;
 	req->version = HP_WIRE_VERSION;
+	x->op = req->op;
+	if (cli_timeout) {
+		/* A stopped or stuck process must not hold the command forever
+		 * (groups wait in poll(), bounded by their own members). */
+		struct timeval tv = {.tv_sec = cli_timeout};
+
+		setsockopt(x->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	/* A runtime that refuses us answers without reading the request, so
 	 * a failed send may still have a reply waiting: read it first. */
 	x->send_err = send_req(x->fd, req, pkg_fd) < 0 ? errno : 0;
@@ -300,14 +311,33 @@ void exchange_end(struct exchange *x)
 	struct hp_wire_resp resp;
 	char *text;
 
+	errno = 0;
 	if (read_full(x->fd, &resp, sizeof(resp)) < 0 || resp.magic != HP_WIRE_MAGIC ||
 	    resp.len > HP_WIRE_TEXT_MAX || !(text = calloc(1, resp.len + 1))) {
-		if (x->send_err)
+		int lost = x->op == HP_OP_APPLY || x->op == HP_OP_REVERT;
+
+		/* The answer is lost, not the operation: the runtime carries
+		 * on. Only its list can say what happened. */
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) && lost)
+			exchange_failed(
+				x,
+				"no answer from process %d within %u s (stopped or stuck?): the "
+				"operation may still complete; 'hotpatch list %d' shows whether "
+				"it did",
+				(int)x->pid, cli_timeout, (int)x->pid);
+		else if (errno == EAGAIN || errno == EWOULDBLOCK)
+			exchange_failed(x,
+					"no answer from process %d within %u s (stopped or stuck?)",
+					(int)x->pid, cli_timeout);
+		else if (x->send_err)
 			exchange_failed(x, "cannot send request to process %d: %s", (int)x->pid,
 					strerror(x->send_err));
 		else
-			exchange_failed(x, "no valid reply from process %d (did it exit?)",
-					(int)x->pid);
+			exchange_failed(
+				x, "no valid reply from process %d (did it exit?)%s", (int)x->pid,
+				lost ? "; if it is still running, 'hotpatch list' shows whether "
+				       "the operation took place"
+				     : "");
 		return;
 	}
 	if (read_full(x->fd, text, resp.len) < 0) {
@@ -489,6 +519,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"parallel", required_argument, NULL, 'P'},
+		{"timeout", required_argument, NULL, 'T'},
 		{0},
 	};
 	struct hp_wire_req req = {0};
@@ -508,6 +539,17 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("hotpatch %s\n", hp_version());
 			return 0;
+		case 'T': {
+			char *end;
+			unsigned long t = strtoul(optarg, &end, 10);
+
+			if (*end || end == optarg || t > 86400 || optarg[0] == '-')
+				return usage_error(
+					"invalid --timeout '%s' (0..86400 seconds, 0: none)",
+					optarg);
+			cli_timeout = (unsigned)t;
+			break;
+		}
 		case 'P':
 			if (parse_parallel(optarg, &parallel) < 0)
 				return usage_error("invalid --parallel '%s' (1..%d)", optarg,

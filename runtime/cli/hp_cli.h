@@ -44,6 +44,7 @@ struct exchange {
 	int ret;      /* 0, or EXIT_FAIL with the reason in why */
 	int status;   /* the runtime's status when it answered, else 0 */
 	char *reply;  /* the reply's text on success (the caller frees it) */
+	int op;	      /* the request's HP_OP_* */
 	char why[640];
 };
 
@@ -51,6 +52,9 @@ struct exchange {
  * when a reply is to be read from x->fd (exchange_end), else sets x->ret
  * and x->why. */
 int exchange_begin(struct exchange *x, struct hp_wire_req *req, int pkg_fd);
+
+/* Seconds a single-process command waits for its answer (--timeout). */
+extern unsigned cli_timeout;
 
 /* Reads the reply and closes the connection: x->reply, or x->ret and
  * x->why. */
