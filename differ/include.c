@@ -63,6 +63,20 @@ static const struct mp_func *changed_inlinee(const struct mp_program *new, const
 	return NULL;
 }
 
+/* How many functions f inlines have no standalone body in NEW (a static
+ * function GCC inlined everywhere): a change to one of them shows only in
+ * its inliners' hashes. *first gets the first one. */
+static uint32_t bodiless_inlinees(const struct mp_program *new, const struct mp_func *f,
+				  const char **first)
+{
+	uint32_t n = 0;
+	*first = NULL;
+	for (uint32_t k = 0; k < f->ninlined; k++)
+		if (!mp_find_func(new, f->inlined[k], f->tu) && n++ == 0)
+			*first = f->inlined[k];
+	return n;
+}
+
 /* The changed constant f (of program p) reads, or NULL. */
 static const struct mp_var *changed_const(const struct mp_program *p, const struct mp_func *f)
 {
@@ -140,6 +154,8 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 			f->cause = changed_inlinee(new, f);
 			if (f->cause)
 				f->why |= MP_WHY_INLINES;
+			else
+				f->nbodiless = bodiless_inlinees(new, f, &f->bodiless);
 		} else if (f->status == MP_NEW) {
 			f->why |= MP_WHY_NEW;
 		} else {

@@ -54,8 +54,13 @@ struct mp_func {
 	struct mp_func *twin;
 	struct mp_func *next_same_key; /* chain in the correlation map */
 	enum mp_status status;
-	unsigned why;			/* MP_WHY_* */
-	const struct mp_func *cause;	/* for MP_WHY_INLINES */
+	unsigned why;		     /* MP_WHY_* */
+	const struct mp_func *cause; /* for MP_WHY_INLINES */
+	/* MP_WHY_SOURCE with no changed inlinee found: how many of the
+	 * functions it inlines have no body of their own in NEW (so their
+	 * change, if any, shows only here), and the first of them */
+	uint32_t nbodiless;
+	const char *bodiless;
 	const struct mp_var *cause_var; /* for MP_WHY_CONST (NEW's variable) */
 	bool in_p;			/* replaced (OLD twin exists) or new-kept */
 	/* a fragment of its origin's body (foo.cold) whose origin is in P:
