@@ -6,7 +6,9 @@
 # the sample engine first; rerun this when a format changes.
 #
 #   pkg/       packages mkpatch wrote (sample fix 01 of the engine, and
-#              tests/e2e/inputs/compiler_tables.c, which has proxies)
+#              tests/e2e/inputs/compiler_tables.c, which has proxies, also
+#              signed with a throwaway key: the signature record is input
+#              the reader parses too)
 #   metadata/  .hotpatch sections: the engine's six records (clang), one
 #              record by the GCC plugin, one patch-mode record
 #   elf/       what mkpatch opens: a linked program with --emit-relocs, a
@@ -19,9 +21,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "$1" && pwd)
 out=${2:-$root/tests/fuzz/seeds}
 mkpatch=$build/bin/mkpatch
+cli=$build/bin/hotpatch
 llvm=$build/lib/hotpatch/hotpatch-llvm.so
 gccplugin=$build/lib/hotpatch/hotpatch-gcc.so
-for f in "$mkpatch" "$llvm" "$gccplugin"; do
+for f in "$mkpatch" "$cli" "$llvm" "$gccplugin"; do
 	[[ -e $f ]] || { echo "make-seeds: '$f' missing: build first" >&2; exit 1; }
 done
 work=$(mktemp -d)
@@ -55,6 +58,9 @@ clang-19 -Wl,--emit-relocs ct2.o -o ct2
 "$mkpatch" -v --keep-temps ct1 ct2 -o compiler-tables.hpk >keep.out 2>&1
 temps=$(sed -n "s/^mkpatch: temporary files kept in '\(.*\)'$/\1/p" keep.out)
 cp compiler-tables.hpk "$out/pkg/"
+"$cli" keygen throwaway >/dev/null
+"$mkpatch" --sign throwaway.key ct1 ct2 -o compiler-tables-signed.hpk >/dev/null 2>&1
+cp compiler-tables-signed.hpk "$out/pkg/"
 dump_md "$temps/patch0.so" "$out/metadata/compiler-tables-patch.md"
 nodebug ct1 "$out/elf/compiler-tables"
 nodebug ct1.o "$out/elf/compiler-tables.o"
