@@ -5,10 +5,13 @@
  *
  * Built twice. Raw: the mutated bytes as they are, so the ELF lookup and
  * the manifest header checks see damage of every kind. Sealed
- * (HP_FUZZ_SEAL): the harness stores the input's length as package_size
- * and recomputes the checksum, as the writer does, because nearly every
- * mutation would otherwise stop at step 7 (checksum) and never reach the
- * table, string and bounds checks behind it. */
+ * (HP_FUZZ_SEAL): a custom mutator stores the input's length as
+ * package_size and recomputes the checksum after every mutation, as the
+ * writer does, because nearly every mutation would otherwise stop at step
+ * 7 (checksum) and never reach the table, string and bounds checks behind
+ * it. Every input it runs is sealed so (the seeds are real packages, and
+ * a saved crash is the mutator's output), so a file made by hand must be
+ * sealed to get past the checksum. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,8 +52,7 @@ static void seal(uint8_t *file, size_t size)
 /* The manifest is a few hundred bytes of a 20 KB file: mutations spread
  * over the whole file would seldom touch it (a planted off-by-one in a
  * string offset check went unfound for 300,000 executions). Three in four
- * mutate the manifest alone, in place; the rest the whole file. Sealing
- * here too keeps the corpus made of inputs the reader takes as intact. */
+ * mutate the manifest alone, in place; the rest the whole file. */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
 	uint64_t off, len;
@@ -85,15 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *file;
 	int ret;
 
-	/* A private copy, exactly size bytes: the sealed build writes to it,
-	 * and any read past the end is an ASan report in both builds. */
+	/* A private copy of exactly size bytes: any read past the end is an
+	 * ASan report. */
 	file = malloc(size ? size : 1);
 	if (!file)
 		return 0;
 	memcpy(file, data, size);
-#ifdef HP_FUZZ_SEAL
-	seal(file, size);
-#endif
 	ret = hp_pkg_read_mem(file, size, &m, err, sizeof(err));
 	/* The reader's promises (hp_package.h): a manifest on success and
 	 * nothing else; a NULL manifest and a reason on failure. */
