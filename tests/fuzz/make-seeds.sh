@@ -8,7 +8,7 @@
 #   pkg/       packages mkpatch wrote (sample fix 01 of the engine, and
 #              tests/e2e/inputs/compiler_tables.c, which has proxies, also
 #              signed with a throwaway key: the signature record is input
-#              the reader parses too)
+#              the reader parses too; tests/e2e/inputs/hooks.c, with hooks)
 #   metadata/  .hotpatch sections: the engine's six records (clang), one
 #              record by the GCC plugin, one patch-mode record
 #   elf/       what mkpatch opens: a linked program with --emit-relocs, a
@@ -66,6 +66,14 @@ nodebug ct1 "$out/elf/compiler-tables"
 nodebug ct1.o "$out/elf/compiler-tables.o"
 nodebug "$temps/patch0.so" "$out/elf/compiler-tables-patch.so"
 rm -rf "$temps"
+
+cp "$root/tests/e2e/inputs/hooks.c" "$work/"
+clang-19 -O2 -fpass-plugin="$llvm" -c hooks.c -o hooks1.o
+clang-19 -O2 -fpass-plugin="$llvm" -DFIXED -I"$root/runtime/include" -c hooks.c -o hooks2.o
+clang-19 hooks1.o -o hooks1
+clang-19 hooks2.o -o hooks2
+"$mkpatch" hooks1 hooks2 -o hooks.hpk >/dev/null 2>&1
+cp hooks.hpk "$out/pkg/"
 
 gcc -Os -g -fplugin="$gccplugin" -c compiler_tables.c -o ct-gcc.o
 dump_md ct-gcc.o "$out/metadata/compiler-tables-gcc.md"

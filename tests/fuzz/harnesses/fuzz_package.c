@@ -77,6 +77,8 @@ static size_t walk(const struct hp_manifest *m)
 		n += strlen(m->funcs[i].name) + strlen(m->funcs[i].tu);
 	for (size_t i = 0; i < m->proxy_count; i++)
 		n += strlen(m->proxies[i].name) + strlen(m->proxies[i].tu);
+	for (size_t i = 0; i < m->hook_count; i++)
+		n += strlen(m->hooks[i].name);
 	return n;
 }
 
