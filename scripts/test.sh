@@ -15,7 +15,10 @@ cmake --build "$build" -j "$jobs"
 
 if [[ ${HP_SKIP_ASAN:-0} != 1 ]]; then
 	echo "== unit tests under ASan+UBSan"
-	cmake -S "$root" -B "$asan" -DHP_WERROR=ON -DHP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	# Only the unit tests run here; the fuzzers are built (sanitized) by
+	# the first build already.
+	cmake -S "$root" -B "$asan" -DHP_WERROR=ON -DHP_SANITIZE=ON -DHP_BUILD_FUZZERS=OFF \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build "$asan" -j "$jobs"
 	(cd "$asan" && ctest --output-on-failure -L unit -j "$jobs")
 fi
