@@ -93,4 +93,15 @@ status=0
 "$cli" list "$engine_pid" | grep -q $'\tfill_table$' || fail "the patch is gone after a vetoed revert"
 expect "after the vetoed revert" "table[3]=300"
 stop
+
+start HP_TEST_RESTORE_FAIL=1
+expect "before apply" "table[3]=30"
+"$cli" apply "$engine_pid" fix.hpk >/dev/null || fail "apply failed"
+expect "after apply" "table[3]=300"
+"$cli" revert "$engine_pid" >revert.out || fail "a revert with a failing post-revert hook failed"
+grep -qx "warning: post-revert hook restore() failed (4): restored, but asked to fail; the patch stays reverted" revert.out ||
+	fail "post-revert failure: $(cat revert.out)"
+"$cli" list "$engine_pid" | grep -q "no patches applied" || fail "the patch is still listed"
+expect "after the revert" "table[3]=30"
+stop
 echo "PASS: hooks"

@@ -4,7 +4,8 @@
  * a post-revert hook puts the old values back. A pre-apply hook refuses
  * the apply while HP_TEST_NOT_READY is set in the program's environment;
  * with HP_TEST_POST_FAIL the post-apply hook fails after filling, and with
- * HP_TEST_KEEP a pre-revert hook refuses the revert. */
+ * HP_TEST_KEEP a pre-revert hook refuses the revert; with
+ * HP_TEST_RESTORE_FAIL the post-revert hook fails after restoring. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -46,11 +47,12 @@ HOTPATCH_POST_APPLY(refill);
 
 static int restore(char *msg, size_t len)
 {
-	(void)msg;
-	(void)len;
 	for (int i = 0; i < 8; i++)
 		table[i] = i * 10;
-	return 0;
+	if (!getenv("HP_TEST_RESTORE_FAIL"))
+		return 0;
+	snprintf(msg, len, "restored, but asked to fail");
+	return 4;
 }
 HOTPATCH_POST_REVERT(restore);
 
