@@ -48,7 +48,9 @@ hpkv_compile() {
 # (when $runtime is set); sets engine_pid and port.
 hpkv_start() {
 	local binary=$1 portfile=$work/port _
-	rm -f "$portfile"
+	# Created here, not by the child's redirection: a sed that ran before
+	# the child opened it would fail and end a set -e caller silently.
+	: >"$portfile"
 	if [[ -n ${runtime:-} ]]; then
 		LD_PRELOAD=$runtime "$binary" --port 0 >"$portfile" 2>"$work/engine.log" &
 	else
@@ -56,7 +58,7 @@ hpkv_start() {
 	fi
 	engine_pid=$!
 	for _ in $(seq 200); do
-		port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$portfile" 2>/dev/null)
+		port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$portfile" 2>/dev/null) || true
 		[[ -n $port ]] && return 0
 		kill -0 "$engine_pid" 2>/dev/null || break
 		sleep 0.05

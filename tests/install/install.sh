@@ -21,9 +21,12 @@ done
 cmake -S "$source/tests/install/consumer" -B "$work/consumer" -DCMAKE_C_COMPILER="$clang" \
 	-DCMAKE_PREFIX_PATH="$prefix" >/dev/null || fail "configuring a consumer project failed"
 cmake --build "$work/consumer" >/dev/null || fail "building a consumer project failed"
-readelf -S "$work/consumer/consumer" | grep -q ' \.hotpatch ' ||
+# Whole output first: grep -q stops reading at its match, and under
+# pipefail readelf's SIGPIPE would fail the check that just passed.
+sections=$(readelf -S "$work/consumer/consumer")
+grep -q ' \.hotpatch ' <<<"$sections" ||
 	fail "hotpatch_enable() did not build with the plugin (no .hotpatch section)"
-readelf -S "$work/consumer/consumer" | grep -q ' \.rela\.text ' ||
+grep -q ' \.rela\.text ' <<<"$sections" ||
 	fail "hotpatch_enable() did not link with --emit-relocs (no .rela.text)"
 out=$("$work/consumer/consumer") || fail "the consumer program failed"
 [[ $out == "answer 42, libhotpatch "* ]] || fail "unexpected output '$out'"

@@ -50,10 +50,10 @@ expect_state "$st" "3 2"
 cli=$!
 # The target holds the package (its sealed copy) once it has read it.
 for _ in $(seq 500); do
-	ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'memfd:hotpatch-package' && break
+	grep -q 'memfd:hotpatch-package' <<<"$(ls -l "/proc/$pid/fd" 2>/dev/null)" && break
 	sleep 0.01
 done
-ls -l "/proc/$pid/fd" | grep -q 'memfd:hotpatch-package' || fail "the target never read the package"
+grep -q 'memfd:hotpatch-package' <<<"$(ls -l "/proc/$pid/fd")" || fail "the target never read the package"
 kill -9 "$cli"
 wait "$cli" 2>/dev/null || true
 wait_listed 1 # the apply went on without anyone to tell
