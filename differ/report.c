@@ -27,10 +27,14 @@ void mp_func_reason(const struct mp_func *f, char *buf, size_t size)
 		ADD("new function");
 	else if (f->why & MP_WHY_INLINES && f->cause)
 		ADD("inlines %s()", f->cause->name);
-	else if (f->why & MP_WHY_SOURCE && f->nbodiless)
+	else if (f->why & MP_WHY_SOURCE && f->nbodiless == 1)
 		ADD("source changed, or that of an inlined function without a body of its own: "
-		    "%s()%s",
-		    f->bodiless, f->nbodiless > 1 ? " or another" : "");
+		    "%s()",
+		    f->bodiless);
+	else if (f->why & MP_WHY_SOURCE && f->nbodiless)
+		ADD("source changed, or that of one of the %u functions it inlines that have no "
+		    "body of their own (%s() ...)",
+		    f->nbodiless, f->bodiless);
 	else if (f->why & MP_WHY_SOURCE)
 		ADD("source changed");
 	else if (f->why & MP_WHY_MACHINE)

@@ -97,6 +97,8 @@ def main():
         s = status[origin(name)]
         counts[s] += 1
         m = re.match(r"inlines (\S+)\(\)", reason)
+        # one named inlinee without a body of its own (with several, mkpatch
+        # names only the first, so the diff cannot be checked against all)
         bodiless = re.search(r"inlined function without a body of its own: (\S+)\(\)", reason)
         if s == "spurious" and m and origin(m.group(1)) in touched:
             inlined += 1
