@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hp_cli.h"
+#include "hp_json.h"
 #include "hp_package.h"
 
 int cmd_keygen(int nargs, char **args)
@@ -29,35 +30,19 @@ int cmd_keygen(int nargs, char **args)
 	return 0;
 }
 
-static void print_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void report(const char *pkg, const struct hp_manifest *m, const char *signer, int checked,
 		   int json)
 {
 	if (json) {
 		printf("{\"package\":");
-		print_json_str(pkg);
+		hp_json_str(stdout, pkg);
 		printf(",\"name\":");
-		print_json_str(m->name);
+		hp_json_str(stdout, m->name);
 		printf(",\"target\":");
-		print_json_str(m->target_name);
+		hp_json_str(stdout, m->target_name);
 		printf(",\"functions\":%zu,\"signer\":", m->func_count);
 		if (m->signer)
-			print_json_str(signer);
+			hp_json_str(stdout, signer);
 		else
 			fputs("null", stdout);
 		printf(",\"trusted\":%s}\n", checked ? "true" : "null");

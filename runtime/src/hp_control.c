@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hp_internal.h"
+#include "hp_json.h"
 #include "hp_wire.h"
 
 static pthread_mutex_t listener_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,12 +62,9 @@ static void reply_rendered(int fd, int status, int json)
  * loop that never returns the fix does not take effect there. */
 static void reply_applied(int fd, unsigned id, int json, const char *warning, int scan)
 {
-	struct hp_active_report rep;
-	struct hp_code_range *r = NULL;
 	char *text = NULL;
-	size_t n, len;
+	size_t len;
 	FILE *f = open_memstream(&text, &len);
-	int ret;
 
 	if (!f) {
 		reply(fd, 0, "applied (out of memory for the report)\n");
@@ -74,29 +72,12 @@ static void reply_applied(int fd, unsigned id, int json, const char *warning, in
 	}
 	fprintf(f, json ? "{\"applied\":%u" : "applied patch %u\n", id);
 	if (warning[0] && json) {
-		fputs(",\"warning\":\"", f);
-		for (const char *c = warning; *c; c++)
-			if (*c == '"' || *c == '\\')
-				fprintf(f, "\\%c", *c);
-			else if ((unsigned char)*c >= 0x20)
-				fputc(*c, f);
-		fputc('"', f);
+		fputs(",\"warning\":", f);
+		hp_json_str(f, warning);
 	} else if (warning[0])
 		fprintf(f, "warning: %s\n", warning);
-	ret = scan ? hp_patch_code_ranges(id, &r, &n) : 1;
-	if (!ret)
-		ret = hp_active_scan(r, n, &rep);
-	if (ret > 0) {
-		/* not asked for */
-	} else if (!ret) {
-		if (json)
-			fputc(',', f);
-		hp_active_render(f, r, &rep, json, 0);
-		hp_active_report_free(&rep);
-	} else if (!json) {
-		fprintf(f, "threads not checked for old code: %s\n", hp_strerror(ret));
-	}
-	free(r);
+	if (scan)
+		hp_render_old_code(f, id, json, 0);
 	if (json)
 		fputs("}\n", f);
 	if (fclose(f))

@@ -216,10 +216,12 @@ void hp_active_report_free(struct hp_active_report *r);
  * malloc'ed array whose names live in the same block. */
 int hp_patch_code_ranges(unsigned id, struct hp_code_range **out, size_t *n);
 
-/* Appends to f what a scan found: text lines, or (json) the members
- * "active":[...],"scan":{...} without the surrounding braces. */
-void hp_active_render(FILE *f, const struct hp_code_range *r, const struct hp_active_report *rep,
-		      int json, int with_patch);
+/* Appends to f which functions of patch id (0: every applied patch) a
+ * thread is still inside: a scan of every thread, rendered. status (every
+ * patch): lines "patch N: ...", a summary line, and a failed scan said in
+ * text or JSON. Else (an apply's reply): the lines, and a failed scan in
+ * text only. JSON members come after a comma, without braces. */
+void hp_render_old_code(FILE *f, unsigned id, int json, int status);
 
 /* ---- control listener (hp_control.c) ---- */
 const char *hp_listener_path(void);

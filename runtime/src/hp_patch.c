@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "hp_internal.h"
+#include "hp_json.h"
 
 #define NOP8 0x9090909090909090ull
 
@@ -1134,22 +1135,6 @@ HP_EXPORT void hp_list_free(struct hp_list *l)
 
 /* ---- rendering for the control channel ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void thread_name(pid_t tid, char *buf, size_t len)
 {
 	char path[64];
@@ -1185,7 +1170,7 @@ static void render_active_threads(FILE *f, const struct hp_active_report *rep, s
 		thread_name(h->tid, name, sizeof(name));
 		if (json) {
 			fprintf(f, "%s{\"tid\":%d,\"name\":", shown ? "," : "", (int)h->tid);
-			json_str(f, name);
+			hp_json_str(f, name);
 			fprintf(f, ",\"executing\":%s}", h->executing ? "true" : "false");
 		} else {
 			fprintf(f, "%s%d (%s)", shown ? ", " : "", (int)h->tid, name);
@@ -1205,8 +1190,10 @@ static size_t threads_on(const struct hp_active_report *rep, size_t range)
 	return n;
 }
 
-void hp_active_render(FILE *f, const struct hp_code_range *r, const struct hp_active_report *rep,
-		      int json, int with_patch)
+/* What a scan found: text lines, or (json) the members
+ * "active":[...],"scan":{...} without a leading comma. */
+static void active_render(FILE *f, const struct hp_code_range *r,
+			  const struct hp_active_report *rep, int json, int with_patch)
 {
 	size_t nranges = 0, k = 0;
 
@@ -1222,7 +1209,7 @@ void hp_active_render(FILE *f, const struct hp_code_range *r, const struct hp_ac
 			continue;
 		if (json) {
 			fprintf(f, "%s{\"patch\":%u,\"function\":", k ? "," : "", r[i].patch);
-			json_str(f, r[i].name);
+			hp_json_str(f, r[i].name);
 			fputs(",\"threads\":[", f);
 			render_active_threads(f, rep, i, 1);
 			fputs("]}", f);
@@ -1247,7 +1234,7 @@ void hp_active_render(FILE *f, const struct hp_code_range *r, const struct hp_ac
 		for (size_t i = 0; i < rep->nunchecked && i < HP_ACTIVE_UNCHECKED_MAX; i++) {
 			fprintf(f, "%s{\"tid\":%d,\"why\":", i ? "," : "",
 				(int)rep->unchecked[i].tid);
-			json_str(f, rep->unchecked[i].why);
+			hp_json_str(f, rep->unchecked[i].why);
 			fputc('}', f);
 		}
 		fputs("]}", f);
@@ -1278,16 +1265,16 @@ static void render_patches(FILE *f, const struct hp_list *l, int json)
 		iso_time(&p->applied, when, sizeof(when));
 		if (json) {
 			fprintf(f, "%s{\"id\":%u,\"name\":", i ? "," : "", p->id);
-			json_str(f, p->name);
+			hp_json_str(f, p->name);
 			fputs(",\"target\":", f);
-			json_str(f, p->target);
+			hp_json_str(f, p->target);
 			fputs(",\"signer\":", f);
-			json_str(f, l->e[i].signer);
+			hp_json_str(f, l->e[i].signer);
 			fprintf(f, ",\"applied\":\"%s\",\"applied_ns\":%lld,\"functions\":[", when,
 				(long long)p->applied.tv_sec * 1000000000ll + p->applied.tv_nsec);
 			for (size_t j = 0; j < p->func_count; j++) {
 				fputs(j ? "," : "", f);
-				json_str(f, l->e[i].funcs[j]);
+				hp_json_str(f, l->e[i].funcs[j]);
 			}
 			fputs("]}", f);
 			continue;
@@ -1299,27 +1286,28 @@ static void render_patches(FILE *f, const struct hp_list *l, int json)
 	}
 }
 
-/* Status: which replaced functions some thread still runs in old code. */
-static void render_old_code(FILE *f, int json)
+void hp_render_old_code(FILE *f, unsigned id, int json, int status)
 {
 	struct hp_active_report rep;
 	struct hp_code_range *r;
 	size_t n;
-	int ret = hp_patch_code_ranges(0, &r, &n);
+	int ret = hp_patch_code_ranges(id, &r, &n);
 
 	if (!ret)
 		ret = hp_active_scan(r, n, &rep);
 	if (ret) {
-		if (json)
-			fprintf(f, "\"active\":null,\"scan\":{\"error\":\"%s\"}", hp_strerror(ret));
-		else
+		if (!json)
 			fprintf(f, "threads not checked for old code: %s\n", hp_strerror(ret));
-		if (r)
-			free(r);
+		else if (status)
+			fprintf(f, ",\"active\":null,\"scan\":{\"error\":\"%s\"}",
+				hp_strerror(ret));
+		free(r);
 		return;
 	}
-	hp_active_render(f, r, &rep, json, 1);
-	if (!json)
+	if (json)
+		fputc(',', f);
+	active_render(f, r, &rep, json, status);
+	if (status && !json)
 		fprintf(f,
 			"old code: %zu of %zu threads checked (%zu by signal, longest pause "
 			"%.1f us)\n",
@@ -1353,7 +1341,7 @@ int hp_render(int status, int json, char **out)
 		if (status) {
 			fprintf(f, "\"pid\":%d,\"version\":\"%s\",\"sync\":\"%s\",\"socket\":",
 				(int)getpid(), hp_version(), hp_sync_mode());
-			json_str(f, hp_listener_path());
+			hp_json_str(f, hp_listener_path());
 			fprintf(f, ",\"functions_patched\":%zu,\"sites\":%zu,\"trampolines\":%zu,",
 				patched, nsites, hp_tramp_in_use());
 			if (trust_required)
@@ -1364,10 +1352,8 @@ int hp_render(int status, int json, char **out)
 		fputs("\"patches\":[", f);
 		render_patches(f, l, 1);
 		fputc(']', f);
-		if (status) {
-			fputc(',', f);
-			render_old_code(f, 1);
-		}
+		if (status)
+			hp_render_old_code(f, 0, 1, 1);
 		fputs("}\n", f);
 	} else {
 		if (status)
@@ -1389,7 +1375,7 @@ int hp_render(int status, int json, char **out)
 			render_patches(f, l, 0);
 		}
 		if (status && l->n)
-			render_old_code(f, 0);
+			hp_render_old_code(f, 0, 0, 1);
 	}
 	hp_list_free(l);
 	return fclose(f) ? -ENOMEM : 0;
