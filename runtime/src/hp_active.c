@@ -46,10 +46,6 @@
 #define SIGNAL_WAIT_NS 500000000  /* a signalled thread gets 0.5 s to answer */
 #define MOVED_RETRIES 3
 
-struct mapping {
-	uintptr_t start, end;
-};
-
 /* The one request a signal handler may answer. state is gen << 2 | phase:
  * the handler may only move ARMED(gen) to BUSY(gen), so a signal that
  * arrives late (after the sampler gave up) finds nothing to do. */
@@ -58,7 +54,7 @@ enum { PH_IDLE, PH_ARMED, PH_BUSY, PH_DONE };
 static struct {
 	uint64_t state;
 	pid_t tid;
-	const struct mapping *maps;
+	const struct hp_code_range *maps;
 	size_t nmaps;
 	uint8_t *buf;
 	/* out */
@@ -79,20 +75,22 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-/* The mapping holding addr: its end is the top of that thread's stack. */
-static const struct mapping *mapping_of(const struct mapping *m, size_t n, uintptr_t addr)
+/* The range of the sorted r holding a, or NULL: the code range a return
+ * address points into, or the mapping a stack pointer is in (its end is the
+ * top of that thread's stack). */
+static const struct hp_code_range *range_of(const struct hp_code_range *r, size_t n, uintptr_t a)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (addr < m[mid].start)
+		if (a < r[mid].start)
 			hi = mid;
-		else if (addr >= m[mid].end)
+		else if (a >= r[mid].end)
 			lo = mid + 1;
 		else
-			return &m[mid];
+			return &r[mid];
 	}
 	return NULL;
 }
@@ -100,10 +98,10 @@ static const struct mapping *mapping_of(const struct mapping *m, size_t n, uintp
 /* The live part of a stack whose pointer is sp: [sp, top), or its
  * outermost STACK_COPY_MAX bytes (the frames of long-running functions,
  * the ones this looks for, are the outer ones). */
-static int stack_extent(const struct mapping *m, size_t n, uintptr_t sp, uintptr_t *base,
+static int stack_extent(const struct hp_code_range *m, size_t n, uintptr_t sp, uintptr_t *base,
 			size_t *len)
 {
-	const struct mapping *s = mapping_of(m, n, sp);
+	const struct hp_code_range *s = range_of(m, n, sp);
 
 	if (!s)
 		return -1;
@@ -211,7 +209,7 @@ static int blocked_at(pid_t tid, uintptr_t *sp, uintptr_t *pc)
 
 /* Copies the stack of a thread blocked in the kernel. 0 on success, 1 when
  * it is running (or kept moving), or a negative errno. */
-static int copy_blocked(pid_t tid, const struct mapping *maps, size_t nmaps, uintptr_t *sp,
+static int copy_blocked(pid_t tid, const struct hp_code_range *maps, size_t nmaps, uintptr_t *sp,
 			uintptr_t *pc, uintptr_t *base, size_t *len)
 {
 	for (int i = 0; i < MOVED_RETRIES; i++) {
@@ -246,7 +244,7 @@ static int blocks_signal(pid_t tid, int sig)
 }
 
 /* Copies the stack of a running thread from its own signal handler. */
-static int copy_signalled(pid_t tid, int sig, const struct mapping *maps, size_t nmaps,
+static int copy_signalled(pid_t tid, int sig, const struct hp_code_range *maps, size_t nmaps,
 			  struct hp_active_report *out, uintptr_t *sp, uintptr_t *pc,
 			  uintptr_t *base, size_t *len)
 {
@@ -302,23 +300,6 @@ static int after_call(uintptr_t ra)
 	       (p[-4] == 0xff && p[-3] == 0x54) || (p[-7] == 0xff && p[-6] == 0x94);
 }
 
-static const struct hp_code_range *range_of(const struct hp_code_range *r, size_t n, uintptr_t a)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (a < r[mid].start)
-			hi = mid;
-		else if (a >= r[mid].end)
-			lo = mid + 1;
-		else
-			return &r[mid];
-	}
-	return NULL;
-}
-
 static int add_hit(struct hp_active_report *out, pid_t tid, size_t range, int executing)
 {
 	for (size_t i = 0; i < out->nhits; i++)
@@ -362,10 +343,10 @@ static int scan_copy(const struct hp_code_range *r, size_t n, pid_t tid, uintptr
 	return 0;
 }
 
-static int load_maps(struct mapping **out, size_t *n)
+static int load_maps(struct hp_code_range **out, size_t *n)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
-	struct mapping *m = NULL;
+	struct hp_code_range *m = NULL;
 	size_t cap = 0;
 	unsigned long lo, hi;
 	char line[512];
@@ -377,7 +358,8 @@ static int load_maps(struct mapping **out, size_t *n)
 		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
 			continue;
 		if (*n == cap) {
-			struct mapping *g = realloc(m, (cap = cap ? 2 * cap : 256) * sizeof(*m));
+			struct hp_code_range *g =
+				realloc(m, (cap = cap ? 2 * cap : 256) * sizeof(*m));
 
 			if (!g) {
 				free(m);
@@ -386,7 +368,7 @@ static int load_maps(struct mapping **out, size_t *n)
 			}
 			m = g;
 		}
-		m[(*n)++] = (struct mapping){lo, hi};
+		m[(*n)++] = (struct hp_code_range){.start = lo, .end = hi};
 		/* a line longer than the buffer: skip its rest */
 		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
 			;
@@ -405,7 +387,7 @@ static void note_unchecked(struct hp_active_report *out, pid_t tid, const char *
 
 int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_report *out)
 {
-	struct mapping *maps = NULL;
+	struct hp_code_range *maps = NULL;
 	pid_t self = (pid_t)syscall(SYS_gettid);
 	struct dirent *de;
 	size_t nmaps = 0;

@@ -109,6 +109,23 @@ hpkv_probe_sample() {
 	"$hpload" --port "$port" "${args[@]}" | tail -n 1
 }
 
+# hpkv_expect_round WHAT TEXT: for the small test programs that print one
+# line "R ROUND TEXT" per round to out.txt (their stderr in program.log),
+# running as $engine_pid: the second round printed from now on shows TEXT
+# (the first may have been computed before a change). Waits up to 20 s.
+hpkv_expect_round() {
+	local start line _
+	start=$(wc -l <out.txt)
+	for _ in $(seq 400); do
+		line=$(tail -n +$((start + 1)) out.txt | grep '^R ' | sed -n 2p) || true
+		[[ -n $line ]] && break
+		kill -0 "$engine_pid" 2>/dev/null || { cat program.log; fail "the program died"; }
+		sleep 0.05
+	done
+	[[ -n $line ]] || fail "$1: no fresh line within 20 s"
+	[[ ${line#R * } == "$2" ]] || fail "$1: printed '${line#R * }', expected '$2'"
+}
+
 # hpkv_test_begin: for test scripts: fail() and a trap that stops the engine
 # (engine_pid) and a background load client (load_pid) however the script
 # ends; starts with an empty $work.

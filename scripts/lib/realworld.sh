@@ -237,6 +237,25 @@ rw_server_pids() {
 	ps -o pid= --ppid "$server_pid" 2>/dev/null | tr -d ' '
 }
 
+# rw_begin_work: an empty $work as the working directory, and a trap that
+# stops the load client ($load_pid) and every process of the server
+# ($server_pid) however the script ends. Both start unset.
+rw_begin_work() {
+	server_pid= load_pid=
+	trap rw_cleanup EXIT
+	rm -rf "${work:?}" && mkdir -p "$work"
+	cd "$work"
+}
+rw_cleanup() {
+	local p
+	[[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null
+	if [[ -n $server_pid ]]; then
+		for p in $(rw_server_pids); do kill -KILL "$p" 2>/dev/null; done
+	fi
+	wait 2>/dev/null
+	return 0
+}
+
 # rw_hotpatch OP [PKG]: apply or revert in every process of the server as
 # one group, `hotpatch apply|revert --exe` on its binary: the nginx master
 # too, so workers it forks later are patched alike. A child that exits

@@ -39,19 +39,8 @@ stop() {
 	wait "$engine_pid" 2>/dev/null || true
 	engine_pid=
 }
-# expect WHAT TEXT: the second round printed from now on shows TEXT
-expect() {
-	local start line _
-	start=$(wc -l <out.txt)
-	for _ in $(seq 400); do
-		line=$(tail -n +$((start + 1)) out.txt | grep '^R ' | sed -n 2p) || true
-		[[ -n $line ]] && break
-		kill -0 "$engine_pid" 2>/dev/null || { cat program.log; fail "the program died"; }
-		sleep 0.05
-	done
-	[[ -n $line ]] || fail "$1: no fresh line within 20 s"
-	[[ ${line#R * } == "$2" ]] || fail "$1: printed '${line#R * }', expected '$2'"
-}
+# expect WHAT TEXT: hpkv_expect_round
+expect() { hpkv_expect_round "$1" "$2"; }
 
 start
 expect "before apply" "table[3]=30"

@@ -36,20 +36,8 @@ grep -Eq -- "$explain" explain.txt || fail "--explain does not match '$explain'"
 : >out.txt # before the program starts: its redirection happens in the child
 LD_PRELOAD=$runtime ./v1 >>out.txt 2>program.log &
 engine_pid=$!
-# expect WHAT TEXT: the second round printed after now shows TEXT (the
-# first may have been computed before the change)
-expect() {
-	local start line _
-	start=$(wc -l <out.txt)
-	for _ in $(seq 400); do
-		line=$(tail -n +$((start + 1)) out.txt | grep '^R ' | sed -n 2p) || true
-		[[ -n $line ]] && break
-		kill -0 "$engine_pid" 2>/dev/null || { cat program.log; fail "the program died"; }
-		sleep 0.05
-	done
-	[[ -n $line ]] || fail "$1: no fresh line within 20 s"
-	[[ ${line#R * } == "$2" ]] || fail "$opt $1: printed '${line#R * }', expected '$2'"
-}
+# expect WHAT TEXT: hpkv_expect_round
+expect() { hpkv_expect_round "$opt $1" "$2"; }
 expect "before apply" "$before"
 "$cli" apply "$engine_pid" fix.hpk || fail "apply failed"
 expect "after apply" "$after"

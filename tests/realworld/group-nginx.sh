@@ -22,18 +22,7 @@ shared=$(rw_shared_dir "$root")
 [[ -x $row_work/OLD && -r $row_work/fix.hpk ]] ||
 	fail "no OLD and fix.hpk in $row_work: the row realworld.clang.bcb41c919 makes them (ctest runs it first)"
 
-server_pid= load_pid=
-cleanup() {
-	[[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null
-	if [[ -n $server_pid ]]; then
-		for p in $(rw_server_pids); do kill -KILL "$p" 2>/dev/null; done
-	fi
-	wait 2>/dev/null
-	return 0
-}
-trap cleanup EXIT
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
+rw_begin_work
 # a copy of its own: --exe reaches exactly this test's processes
 cp "$row_work/OLD" nginx
 cp "$row_work/fix.hpk" fix.hpk

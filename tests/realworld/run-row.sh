@@ -38,18 +38,7 @@ gcc) flag=-fplugin=$plugin ;;
 *) flag=-fpass-plugin=$plugin ;;
 esac
 
-server_pid= load_pid=
-cleanup() {
-	[[ -n $load_pid ]] && kill "$load_pid" 2>/dev/null
-	if [[ -n $server_pid ]]; then
-		for p in $(rw_server_pids); do kill -KILL "$p" 2>/dev/null; done
-	fi
-	wait 2>/dev/null
-	return 0
-}
-trap cleanup EXIT
-rm -rf "$work" && mkdir -p "$work"
-cd "$work"
+rw_begin_work
 
 P=- spurious=- inlined=- t_analysis=- t_total=-
 # finish OUTCOME NOTE: the result line, then the exit status.

@@ -24,6 +24,15 @@ other_user_dir() {
 	chmod 755 "$other_dir"
 }
 
+# begin_work: an empty $work as the working directory, the sockets in a
+# private directory of it (HOTPATCH_RUNDIR), and H the CLI.
+begin_work() {
+	rm -rf "${work:?}" && mkdir -p "$work" && cd "$work"
+	export HOTPATCH_RUNDIR=$work/run
+	mkdir -m 700 "$HOTPATCH_RUNDIR"
+	H=$HP_CLI
+}
+
 # build_target NAME [extra cflags...]: the engine, linked with libhotpatch.
 build_target() {
 	local name=$1; shift

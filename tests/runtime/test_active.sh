@@ -6,10 +6,7 @@
 set -euo pipefail
 work=$1
 source "$(dirname "$0")/lib.sh"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-export HOTPATCH_RUNDIR=$work/run
-mkdir -m 700 "$HOTPATCH_RUNDIR"
-H=$HP_CLI
+begin_work
 
 "$HP_CLANG" "${HP_CFLAGS[@]}" -pthread "$HP_DATA/active_target.c" -o active \
 	-Wl,--no-as-needed -L"$(dirname "$HP_RUNTIME_LIB")" -lhotpatch \

@@ -6,10 +6,7 @@
 set -euo pipefail
 work=$1
 source "$(dirname "$0")/lib.sh"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-export HOTPATCH_RUNDIR=$work/run
-mkdir -m 700 "$HOTPATCH_RUNDIR"
-H=$HP_CLI
+begin_work
 
 build_target target
 build_patch patch_a.c a.so

@@ -5,10 +5,7 @@
 set -euo pipefail
 work=$1
 source "$(dirname "$0")/lib.sh"
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-export HOTPATCH_RUNDIR=$work/run
-mkdir -m 700 "$HOTPATCH_RUNDIR"
-H=$HP_CLI
+begin_work
 
 # ---- keys ----
 "$H" keygen owner >keygen.out || fail "keygen failed"
