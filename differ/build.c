@@ -11,7 +11,7 @@
 
 #include "emit.h"
 #include "recompile.h"
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 #ifndef HP_PACKAGE_LD
 #define HP_PACKAGE_LD ""
@@ -130,12 +130,12 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 	free(argv);
 	free(script);
 	if (rc < 0)
-		return rc == -ENOMEM ? rc : mp_fail(d, MP_ERECOMPILE, "%s", d->msg);
+		return rc == -ENOMEM ? rc : mp_fail(d, HP_ERECOMPILE, "%s", d->msg);
 	if (rc)
-		return mp_fail(d, MP_ERECOMPILE, "linking the patch with '%s' failed (exit %d)", cc,
+		return mp_fail(d, HP_ERECOMPILE, "linking the patch with '%s' failed (exit %d)", cc,
 			       rc);
 	if (access(so, R_OK))
-		return mp_fail(d, MP_ERECOMPILE, "linking the patch: '%s' not written", so);
+		return mp_fail(d, HP_ERECOMPILE, "linking the patch: '%s' not written", so);
 	return 0;
 }
 
@@ -177,9 +177,9 @@ static int recompile_all(const struct mp_program *old, const struct mp_program *
 		(*objs)[(*nobjs)++] = obj;
 	}
 	if (refused)
-		return -MP_EREFUSED;
+		return -HP_EREFUSED;
 	if (!*nobjs)
-		return mp_fail(d, MP_ERECOMPILE, "nothing to recompile");
+		return mp_fail(d, HP_ERECOMPILE, "nothing to recompile");
 	return 0;
 }
 
@@ -234,7 +234,7 @@ int mp_build_package(const struct mp_program *old, const struct mp_program *new,
 		err = link_package(new, objs, nobjs, so, o, out_fd, d);
 	if (out_fd >= 0)
 		close(out_fd);
-	if (err == -MP_ERECOMPILE)
+	if (err == -HP_ERECOMPILE)
 		add_first_error(o->compiler_log, d);
 	if (!err)
 		err = mp_emit_package(old, new, so, o, fi, d);

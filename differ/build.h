@@ -24,7 +24,7 @@ struct mp_build_opts {
 	const uint8_t *secret_key;
 };
 
-/* Returns 0, -MP_ERECOMPILE (message in d), -MP_EREFUSED (the reasons,
+/* Returns 0, -HP_ERECOMPILE (message in d), -HP_EREFUSED (the reasons,
  * one per culprit, added to fi: the plugin refused something while
  * recompiling, e.g. a user's initialiser naming an old symbol) or a
  * negative errno. */

@@ -15,7 +15,7 @@
 
 #include "check.h"
 #include "mp_dwarf.h"
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 struct strbuf {
 	char *s;

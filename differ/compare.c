@@ -3,7 +3,7 @@
  * compiler had (own source, an inlined callee, a constant it propagated). */
 #include "diff.h"
 
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 static bool var_differs(const struct mp_var *n, const struct mp_var *o)
 {

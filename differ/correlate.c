@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 /* Suffixes followed by a build-dependent number. */
 static const char *const numbered_suffixes[] = {
@@ -187,7 +187,7 @@ int mp_correlate(struct mp_program *old, struct mp_program *new, struct mp_diag 
 	}
 	if (!common)
 		return mp_fail(
-			d, MP_EDIFFERENT,
+			d, HP_EDIFFERENT,
 			"'%s' and '%s' share no translation unit: builds of different programs?",
 			old->elf.path, new->elf.path);
 	/* Hashes made under different rules differ for every function: a
@@ -196,7 +196,7 @@ int mp_correlate(struct mp_program *old, struct mp_program *new, struct mp_diag 
 		const struct mp_tu *n = &new->tus[i], *o = n->twin;
 		if (o && o->hash_rules != n->hash_rules)
 			return mp_fail(
-				d, MP_EDIFFERENT,
+				d, HP_EDIFFERENT,
 				"'%s' was compiled by different hotpatch plugin versions in OLD "
 				"(%s, hash rules %u) and NEW (%s, hash rules %u): build NEW "
 				"with the plugin OLD was built with",

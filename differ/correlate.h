@@ -5,7 +5,7 @@
 #include "model.h"
 
 /* Sets the twin pointers of TUs, functions and variables of both programs.
- * MP_EDIFFERENT when the two share no translation unit. */
+ * HP_EDIFFERENT when the two share no translation unit. */
 int mp_correlate(struct mp_program *old, struct mp_program *new, struct mp_diag *d);
 
 #endif

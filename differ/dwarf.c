@@ -282,7 +282,7 @@ int mp_dwarf_load(struct mp_dwarf *dw, const struct mp_elf *e, struct mp_diag *d
 	if (r == DW_DLV_NO_ENTRY)
 		return 0;
 	if (r != DW_DLV_OK) {
-		int ret = mp_fail(d, MP_EMALFORMED, "'%s': unreadable DWARF: %s", e->path,
+		int ret = mp_fail(d, HP_EMALFORMED, "'%s': unreadable DWARF: %s", e->path,
 				  err ? dwarf_errmsg(err) : "?");
 		drop_error(dbg, err);
 		return ret;
@@ -293,7 +293,7 @@ int mp_dwarf_load(struct mp_dwarf *dw, const struct mp_elf *e, struct mp_diag *d
 	if (!ret)
 		ret = index_dies(dw);
 	if (ret == -EINVAL)
-		return mp_fail(d, MP_EMALFORMED, "'%s': malformed DWARF", e->path);
+		return mp_fail(d, HP_EMALFORMED, "'%s': malformed DWARF", e->path);
 	if (ret)
 		return mp_fail(d, -ret, "out of memory reading DWARF of '%s'", e->path);
 	return 0;

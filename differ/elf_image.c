@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 static int elf_fail(struct mp_diag *d, const char *path, const char *what)
 {
-	return mp_fail(d, MP_EMALFORMED, "'%s': malformed ELF: %s (%s)", path, what,
+	return mp_fail(d, HP_EMALFORMED, "'%s': malformed ELF: %s (%s)", path, what,
 		       elf_errmsg(-1));
 }
 
@@ -287,19 +287,19 @@ int mp_elf_open(struct mp_elf *e, const char *path, struct mp_diag *d)
 	Elf *elf = elf_begin(e->fd, ELF_C_READ_MMAP, NULL);
 	e->elf = elf;
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		return mp_fail(d, MP_EMALFORMED, "'%s': not an ELF file", path);
+		return mp_fail(d, HP_EMALFORMED, "'%s': not an ELF file", path);
 	GElf_Ehdr eh;
 	if (!gelf_getehdr(elf, &eh))
 		return elf_fail(d, path, "bad ELF header");
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e_machine != EM_X86_64)
-		return mp_fail(d, MP_EMALFORMED, "'%s': not a 64-bit x86-64 ELF file", path);
+		return mp_fail(d, HP_EMALFORMED, "'%s': not a 64-bit x86-64 ELF file", path);
 	e->type = eh.e_type;
 	int err = read_sections(e, d);
 	if (err)
 		return err;
 	if (!e->syms)
-		return mp_fail(d, MP_EMALFORMED, "'%s': no symbol table (stripped?)", path);
+		return mp_fail(d, HP_EMALFORMED, "'%s': no symbol table (stripped?)", path);
 	return 0;
 }
 

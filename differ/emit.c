@@ -12,17 +12,14 @@
 
 #include "hooks.h"
 #include "hp_package.h"
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
-/* The builder's own message. Its HP_PKG_E* codes are not errno values
- * (strerror() would say "Unknown error 4096"), and share their range with
- * mkpatch's MP_E*, so only a plain errno is ever turned into text here. */
+/* The builder's own message, else the text of its code. */
 static const char *builder_reason(const struct hp_pkg_builder *b, int err)
 {
 	const char *why = hp_pkg_builder_error(b);
-	if (why && *why)
-		return why;
-	return -err > 0 && -err < MP_ERRNO_END ? strerror(-err) : "package writer error";
+
+	return why && *why ? why : hp_strerror(err);
 }
 
 static int add_func(struct hp_pkg_builder *b, const struct mp_program *old,
@@ -32,11 +29,11 @@ static int add_func(struct hp_pkg_builder *b, const struct mp_program *old,
 	const struct mp_tu *ptu = mp_map_get(&pkg->tu_by_source, f->tu->source, "");
 	const struct mp_func *r = ptu ? mp_find_func(pkg, f->name, ptu) : NULL;
 	if (!r || !r->address)
-		return mp_fail(d, MP_ERECOMPILE, "the patch lacks the replacement of '%s' (%s)",
+		return mp_fail(d, HP_ERECOMPILE, "the patch lacks the replacement of '%s' (%s)",
 			       f->name, f->tu->source);
 	const uint8_t *bytes = mp_elf_bytes_at(&old->elf, o->address, o->size);
 	if (!bytes || !o->size || o->size > UINT32_MAX)
-		return mp_fail(d, MP_EMALFORMED, "'%s': cannot read the code of '%s'",
+		return mp_fail(d, HP_EMALFORMED, "'%s': cannot read the code of '%s'",
 			       old->elf.path, o->name);
 	struct hp_pkg_func_spec s = {
 		.name = o->name,
@@ -100,7 +97,7 @@ static int add_hooks(struct hp_pkg_builder *b, const struct mp_program *pkg, str
 			continue;
 		const struct mp_func *f = mp_find_func(pkg, fn, v->tu);
 		if (!f || !f->address)
-			return mp_fail(d, MP_ERECOMPILE,
+			return mp_fail(d, HP_ERECOMPILE,
 				       "%s hook '%s' (%s): no function '%s' in the patch",
 				       hp_pkg_hook_kind_name(kind), fn, v->tu->source, fn);
 		int err = hp_pkg_builder_add_hook(b, kind, fn, f->address);
@@ -119,7 +116,7 @@ static int add_proxies(struct hp_pkg_builder *b, const struct mp_program *old,
 			continue;
 		uint64_t target = resolve_target(old, v->tu, v->name);
 		if (!target)
-			return mp_fail(d, MP_ERECOMPILE, "proxy target '%s' (%s) not found in '%s'",
+			return mp_fail(d, HP_ERECOMPILE, "proxy target '%s' (%s) not found in '%s'",
 				       v->name, v->tu->source, old->elf.path);
 		struct hp_pkg_proxy_spec s = {
 			.name = v->name,
@@ -165,7 +162,7 @@ static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
 		const struct mp_build_opts *o, struct mp_diag *d)
 {
 	if (!old->elf.build_id_size)
-		return mp_fail(d, MP_EMALFORMED, "'%s' has no build-id (link with -Wl,--build-id)",
+		return mp_fail(d, HP_EMALFORMED, "'%s' has no build-id (link with -Wl,--build-id)",
 			       old->elf.path);
 	char *desc = describe(new);
 	int err = hp_pkg_builder_set_target(b, old->elf.build_id, old->elf.build_id_size,
@@ -193,7 +190,7 @@ int mp_emit_package(const struct mp_program *old, const struct mp_program *new, 
 		mp_program_release(&pkg);
 		return err == -ENOMEM
 			       ? err
-			       : mp_fail(d, MP_ERECOMPILE, "reading the linked patch: %s", d->msg);
+			       : mp_fail(d, HP_ERECOMPILE, "reading the linked patch: %s", d->msg);
 	}
 	struct hp_pkg_builder *b = hp_pkg_builder_new();
 	err = b ? fill(b, old, new, &pkg, o, d) : mp_fail(d, ENOMEM, "out of memory");

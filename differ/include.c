@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 struct edges {
 	uint32_t *first, *next, *to; /* per OLD func: list of inliners */

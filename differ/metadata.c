@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 struct record {
 	const uint8_t *base;
@@ -21,7 +21,7 @@ struct record {
 
 static int bad(struct mp_diag *d, const struct record *r, const char *what)
 {
-	return mp_fail(d, MP_EMALFORMED, "malformed " HP_MD_SECTION " record at offset %llu: %s",
+	return mp_fail(d, HP_EMALFORMED, "malformed " HP_MD_SECTION " record at offset %llu: %s",
 		       (unsigned long long)r->at, what);
 }
 
@@ -223,7 +223,7 @@ static int check_header(const uint8_t *md, size_t size, uint64_t off, struct hp_
 	if (memcmp(h->magic, HP_MD_MAGIC, 4))
 		return bad(d, r, "bad magic");
 	if (h->version != HP_MD_VERSION)
-		return mp_fail(d, MP_EMALFORMED,
+		return mp_fail(d, HP_EMALFORMED,
 			       HP_MD_SECTION " version %u not supported (want %u)", h->version,
 			       HP_MD_VERSION);
 	if (h->header_size < sizeof(*h) || h->record_size < h->header_size ||
@@ -318,20 +318,20 @@ int mp_program_open(struct mp_program *p, const char *path, const char *label, s
 	if (err)
 		return err;
 	if (!p->elf.md)
-		return mp_fail(d, MP_ENOMETA,
+		return mp_fail(d, HP_ENOMETA,
 			       "'%s': no %s section: not built with the hotpatch plugin", path,
 			       HP_MD_SECTION);
 	err = mp_metadata_parse(p, p->elf.md, p->elf.md_size, d);
 	if (err) {
-		if (err == -MP_EMALFORMED) {
+		if (err == -HP_EMALFORMED) {
 			char msg[sizeof(d->msg)];
 			memcpy(msg, d->msg, sizeof(msg));
-			mp_fail(d, MP_EMALFORMED, "'%s': %s", path, msg);
+			mp_fail(d, HP_EMALFORMED, "'%s': %s", path, msg);
 		}
 		return err;
 	}
 	if (!p->ntus)
-		return mp_fail(d, MP_ENOMETA, "'%s': empty %s section", path, HP_MD_SECTION);
+		return mp_fail(d, HP_ENOMETA, "'%s': empty %s section", path, HP_MD_SECTION);
 	set_sizes(p);
 	return 0;
 }

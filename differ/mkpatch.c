@@ -139,7 +139,7 @@ static int parse_args(int argc, char **argv, struct options *o)
  * none (never strerror() of an MP_E* code). */
 static int fail(const struct mp_diag *d, int err)
 {
-	fprintf(stderr, "mkpatch: %s\n", d->msg[0] ? d->msg : mp_strerror(err));
+	fprintf(stderr, "mkpatch: %s\n", d->msg[0] ? d->msg : hp_strerror(err));
 	return EXIT_ERROR;
 }
 
@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	bool written = false;
 	if (outcome == MP_OUT_OK && !o.dry_run) {
 		err = emit(&o, &old, &new, &fi, &d);
-		if (err == -MP_EREFUSED && fi.nrefusals) {
+		if (err == -HP_EREFUSED && fi.nrefusals) {
 			outcome = MP_OUT_REFUSED;
 		} else if (err) {
 			status = fail(&d, err);

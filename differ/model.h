@@ -102,7 +102,7 @@ struct mp_program {
 };
 
 /* Opens path, reads its symbols and its .hotpatch metadata. A binary
- * without metadata is MP_ENOMETA. Everything is bounds-checked. */
+ * without metadata is HP_ENOMETA. Everything is bounds-checked. */
 int mp_program_open(struct mp_program *p, const char *path, const char *label, struct mp_diag *d);
 void mp_program_release(struct mp_program *p);
 

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 
 static bool defined_in_old_symtab(const struct mp_program *old, const char *name, int type)
 {
@@ -278,13 +278,13 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
 		 const char *obj_path, FILE *log, int out_fd, struct mp_diag *d)
 {
 	if (!tu->argc)
-		return mp_fail(d, MP_ERECOMPILE, "no compile command recorded for '%s'",
+		return mp_fail(d, HP_ERECOMPILE, "no compile command recorded for '%s'",
 			       tu->source);
 	if (*tu->cwd && access(tu->cwd, X_OK))
-		return mp_fail(d, MP_ERECOMPILE, "cannot recompile '%s': directory '%s' is gone",
+		return mp_fail(d, HP_ERECOMPILE, "cannot recompile '%s': directory '%s' is gone",
 			       tu->source, tu->cwd);
 	if (!file_in(tu->cwd, tu->source))
-		return mp_fail(d, MP_ERECOMPILE,
+		return mp_fail(d, HP_ERECOMPILE,
 			       "cannot recompile: source file '%s' not found (in '%s')", tu->source,
 			       tu->cwd);
 	const char **argv = patch_argv(p, tu, obj_path);
@@ -299,17 +299,17 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
 	free(env);
 	if (rc < 0) {
 		if (rc == -ENOENT)
-			return mp_fail(d, MP_ERECOMPILE,
+			return mp_fail(d, HP_ERECOMPILE,
 				       "cannot recompile '%s': compiler '%s' not found", tu->source,
 				       tu->argv[0]);
-		return rc == -ENOMEM ? rc : -MP_ERECOMPILE;
+		return rc == -ENOMEM ? rc : -HP_ERECOMPILE;
 	}
 	if (rc)
-		return mp_fail(d, MP_ERECOMPILE, "recompiling '%s' in patch mode failed (exit %d)",
+		return mp_fail(d, HP_ERECOMPILE, "recompiling '%s' in patch mode failed (exit %d)",
 			       tu->source, rc);
 	struct stat st;
 	if (stat(obj_path, &st) || st.st_size == 0)
-		return mp_fail(d, MP_ERECOMPILE,
+		return mp_fail(d, HP_ERECOMPILE,
 			       "recompiling '%s': '%s' exited 0 but wrote no object (a pass-plugin "
 			       "option problem?)",
 			       tu->source, tu->argv[0]);

@@ -1,7 +1,7 @@
 /* The .hotpatch record of the translation unit, written at
  * PLUGIN_FINISH_UNIT, when every function and variable of the TU has been
  * assembled, as top-level assembler text produced by the shared encoder
- * (plugin/metadata/hp_md_writer.h), so GCC and Clang records are the same
+ * (format/metadata/hp_md_writer.h), so GCC and Clang records are the same
  * bytes for the same facts.
  */
 #include "hp_gcc.h"

@@ -4,7 +4,7 @@
 // pins names and snapshots the call graph, one at the very end that applies
 // patch mode, makes every function patchable and writes the .hotpatch
 // record. Everything compiler-neutral lives in C under plugin/common and
-// plugin/metadata.
+// format/metadata.
 #ifndef HP_LLVM_H
 #define HP_LLVM_H
 

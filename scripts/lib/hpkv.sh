@@ -11,7 +11,7 @@
 # builds record the same translation-unit names.
 hpkv_build_versions() {
 	local root=$1 patch_dir=$2 v
-	hpkv_include=$root/runtime/include # a fix may use hotpatch.h (hooks, shadows)
+	hpkv_include=$root/include # a fix may use hotpatch.h (hooks, shadows)
 	for v in v1 v2; do
 		rm -rf "${work:?}/$v"
 		mkdir -p "$work/$v"

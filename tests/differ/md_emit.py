@@ -3,7 +3,7 @@
 
 Reads "//@" directives from a C source and prints assembly (to append to
 the clang -S output of that source, so static symbols resolve) holding one
-record in the format of plugin/metadata/hp_metadata_format.h:
+record in the format of format/metadata/hp_metadata_format.h:
 
   //@ func NAME hash=N [flags=external,patchable,...] [inlined=a,b]
   //@      [calls=a,b] [vars=a,b] [origin=NAME] [entry=N] [addr=0]

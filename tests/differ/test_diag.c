@@ -20,30 +20,36 @@
 static void test_project_codes_have_text(void **state)
 {
 	(void)state;
-	int codes[] = {MP_EMALFORMED, MP_ENOMETA, MP_EDIFFERENT, MP_EREFUSED, MP_ERECOMPILE};
+	/* Every code of the one error space, each library's. */
+	int codes[] = {HP_EFORMAT,	 HP_EMAGIC,	HP_EVERSION,   HP_ETRUNC,      HP_ECHECKSUM,
+		       HP_EBOUNDS,	 HP_ESIGNATURE, HP_EUNTRUSTED, HP_ENOTARGET,   HP_EMISMATCH,
+		       HP_ENOTPATCHABLE, HP_EOUTSIDE,	HP_EWX,	       HP_ELOAD,       HP_ENOPATCH,
+		       HP_EPROTO,	 HP_EHOOK,	HP_EMD_MAGIC,  HP_EMD_VERSION, HP_EMD_TRUNC,
+		       HP_EMD_MALFORMED, HP_EMALFORMED, HP_ENOMETA,    HP_EDIFFERENT,  HP_EREFUSED,
+		       HP_ERECOMPILE};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		const char *pos = mp_strerror(codes[i]), *neg = mp_strerror(-codes[i]);
+		const char *pos = hp_strerror(codes[i]), *neg = hp_strerror(-codes[i]);
 		assert_non_null(pos);
 		assert_string_equal(pos, neg);
 		assert_null(strstr(pos, "Unknown error"));
-		assert_string_not_equal(pos, "unknown mkpatch error");
+		assert_string_not_equal(pos, "unknown hotpatch error");
 	}
-	assert_string_equal(mp_strerror(MP_ERECOMPILE + 100), "unknown mkpatch error");
+	assert_string_equal(hp_strerror(HP_ERR_END + 100), "unknown hotpatch error");
 }
 
 static void test_errno_is_strerror(void **state)
 {
 	(void)state;
-	assert_string_equal(mp_strerror(-ENOENT), strerror(ENOENT));
-	assert_string_equal(mp_strerror(ENOMEM), strerror(ENOMEM));
+	assert_string_equal(hp_strerror(-ENOENT), strerror(ENOENT));
+	assert_string_equal(hp_strerror(ENOMEM), strerror(ENOMEM));
 }
 
 static void test_fail_formats_and_negates(void **state)
 {
 	(void)state;
 	struct mp_diag d = {{0}};
-	assert_int_equal(mp_fail(&d, MP_ERECOMPILE, "cannot recompile '%s'", "a.c"),
-			 -MP_ERECOMPILE);
+	assert_int_equal(mp_fail(&d, HP_ERECOMPILE, "cannot recompile '%s'", "a.c"),
+			 -HP_ERECOMPILE);
 	assert_string_equal(d.msg, "cannot recompile 'a.c'");
 	assert_int_equal(mp_fail(NULL, EIO, "ignored"), -EIO);
 }

@@ -1,5 +1,5 @@
 /* The .hotpatch reader accepts a well-formed record and turns every damaged
- * one (bad offsets, counts, strings, truncation) into MP_EMALFORMED. */
+ * one (bad offsets, counts, strings, truncation) into HP_EMALFORMED. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../plugin/metadata/hp_metadata_format.h"
+#include "hp_metadata_format.h"
 #include "model.h"
 
 struct rec {
@@ -118,7 +118,7 @@ static void test_every_truncation_fails(void **state)
 	struct rec r;
 	build(&r);
 	for (size_t n = 1; n < r.size; n++)
-		assert_int_equal(parse(&r, n), -MP_EMALFORMED);
+		assert_int_equal(parse(&r, n), -HP_EMALFORMED);
 	assert_int_equal(parse(&r, 0), 0); /* empty section: no records */
 }
 
@@ -126,7 +126,7 @@ static void test_every_truncation_fails(void **state)
 	do {                                                                                       \
 		build(&r);                                                                         \
 		r.h->field = value;                                                                \
-		assert_int_equal(parse(&r, r.size), -MP_EMALFORMED);                               \
+		assert_int_equal(parse(&r, r.size), -HP_EMALFORMED);                               \
 	} while (0)
 
 static void test_bad_header_fields(void **state)
@@ -159,19 +159,19 @@ static void test_bad_function_fields(void **state)
 	build(&r);
 	f = (struct hp_md_func_disk *)(r.buf + r.h->func_offset);
 	f->name = 5000;
-	assert_int_equal(parse(&r, r.size), -MP_EMALFORMED);
+	assert_int_equal(parse(&r, r.size), -HP_EMALFORMED);
 	build(&r);
 	f = (struct hp_md_func_disk *)(r.buf + r.h->func_offset);
 	f->inlined_first = 0xffffffff;
-	assert_int_equal(parse(&r, r.size), -MP_EMALFORMED);
+	assert_int_equal(parse(&r, r.size), -HP_EMALFORMED);
 	build(&r);
 	f = (struct hp_md_func_disk *)(r.buf + r.h->func_offset);
 	f->calls_count = 2;
-	assert_int_equal(parse(&r, r.size), -MP_EMALFORMED);
+	assert_int_equal(parse(&r, r.size), -HP_EMALFORMED);
 	build(&r);
 	uint8_t *strtab = r.buf + r.h->strtab_offset;
 	strtab[r.h->strtab_size - 1] = 'x'; /* unterminated */
-	assert_int_equal(parse(&r, r.size), -MP_EMALFORMED);
+	assert_int_equal(parse(&r, r.size), -HP_EMALFORMED);
 }
 
 int main(void)

@@ -15,7 +15,7 @@ cp "$root/tests/e2e/inputs/hooks.c" "$work/"
 cd "$work"
 for v in v1 v2; do
 	defs=()
-	[[ $v == v2 ]] && defs=(-DFIXED -I"$root/runtime/include")
+	[[ $v == v2 ]] && defs=(-DFIXED -I"$root/include")
 	"$cc" -O2 -g "$flag" "${defs[@]}" -c hooks.c -o "$v.o" || fail "compiling $v failed"
 	"$cc" "$v.o" -o "$v" || fail "linking $v failed"
 done

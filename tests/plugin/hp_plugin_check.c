@@ -235,7 +235,7 @@ static int hp_cmd_entries(const char *path, enum hp_endbr_want want)
 		}
 	}
 	if (r < 0) {
-		printf("FAIL %s: %s\n", path, hp_md_strerror(r));
+		printf("FAIL %s: %s\n", path, hp_strerror(r));
 		bad++;
 	}
 	if (!checked) {
@@ -317,7 +317,7 @@ static int hp_cmd_dump(const char *path)
 		hp_dump_record(&rec);
 	hp_elf_close(&f);
 	if (r < 0) {
-		fprintf(stderr, "%s: %s\n", path, hp_md_strerror(r));
+		fprintf(stderr, "%s: %s\n", path, hp_strerror(r));
 		return 1;
 	}
 	return 0;
@@ -506,7 +506,7 @@ static int hp_cmd_patch(const char *path)
 		}
 	}
 	if (r < 0) {
-		printf("FAIL %s: %s\n", path, hp_md_strerror(r));
+		printf("FAIL %s: %s\n", path, hp_strerror(r));
 		bad++;
 	}
 	printf("%s: %u proxies, %u failures\n", path, proxies, bad);

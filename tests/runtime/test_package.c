@@ -167,11 +167,11 @@ static void test_hook_table_oob(void **state)
 	build(&p);
 	hdr(&p)->hook_offset = hdr(&p)->manifest_size - 8;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "hook table");
+	expect(&p, -HP_EBOUNDS, "hook table");
 	build(&p);
 	hdr(&p)->hook_count = 0x10000000;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "hook table");
+	expect(&p, -HP_EBOUNDS, "hook table");
 }
 
 static void test_hook_kind_and_name(void **state)
@@ -183,12 +183,12 @@ static void test_hook_kind_and_name(void **state)
 	k = (struct hp_pkg_hook_disk *)(p.data + p.man + hdr(&p)->hook_offset);
 	k->kind = 9;
 	reseal(&p);
-	expect(&p, -HP_PKG_EFORMAT, "unknown kind 9");
+	expect(&p, -HP_EFORMAT, "unknown kind 9");
 	build(&p);
 	k = (struct hp_pkg_hook_disk *)(p.data + p.man + hdr(&p)->hook_offset);
 	k->name = hdr(&p)->strtab_size;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "hook name string offset");
+	expect(&p, -HP_EBOUNDS, "hook name string offset");
 }
 
 static void test_read_fd(void **state)
@@ -218,10 +218,10 @@ static void test_truncated(void **state)
 
 	build(&p);
 	p.size -= 64;
-	expect(&p, -HP_PKG_ETRUNC, "truncated");
+	expect(&p, -HP_ETRUNC, "truncated");
 	build(&p);
 	p.size = p.man + 100; /* cut inside the manifest, headers gone too */
-	expect(&p, -HP_PKG_ETRUNC, "truncated");
+	expect(&p, -HP_ETRUNC, "truncated");
 }
 
 static void test_extended(void **state)
@@ -231,7 +231,7 @@ static void test_extended(void **state)
 	build(&p);
 	p.data = realloc(p.data, p.size + 1);
 	p.data[p.size++] = 0;
-	expect(&p, -HP_PKG_ETRUNC, "manifest says");
+	expect(&p, -HP_ETRUNC, "manifest says");
 }
 
 static void test_corrupted_byte(void **state)
@@ -240,10 +240,10 @@ static void test_corrupted_byte(void **state)
 
 	build(&p);
 	p.data[100] ^= 1; /* inside the ELF program headers */
-	expect(&p, -HP_PKG_ECHECKSUM, "checksum");
+	expect(&p, -HP_ECHECKSUM, "checksum");
 	build(&p);
 	p.data[p.man + hdr(&p)->strtab_offset + 2] ^= 1; /* a name */
-	expect(&p, -HP_PKG_ECHECKSUM, "checksum");
+	expect(&p, -HP_ECHECKSUM, "checksum");
 }
 
 static void test_wrong_magic(void **state)
@@ -253,7 +253,7 @@ static void test_wrong_magic(void **state)
 	build(&p);
 	hdr(&p)->magic[0] = 'X';
 	reseal(&p);
-	expect(&p, -HP_PKG_EMAGIC, "magic");
+	expect(&p, -HP_EMAGIC, "magic");
 }
 
 static void test_wrong_version(void **state)
@@ -264,11 +264,11 @@ static void test_wrong_version(void **state)
 	assert_int_equal(hdr(&p)->version, HP_PKG_VERSION); /* it has a hook */
 	hdr(&p)->version = HP_PKG_VERSION + 1;
 	reseal(&p);
-	expect(&p, -HP_PKG_EVERSION, "version 3 not supported");
+	expect(&p, -HP_EVERSION, "version 3 not supported");
 	build(&p);
 	hdr(&p)->version = 0;
 	reseal(&p);
-	expect(&p, -HP_PKG_EVERSION, "version 0 not supported");
+	expect(&p, -HP_EVERSION, "version 0 not supported");
 }
 
 static void test_header_size(void **state)
@@ -278,7 +278,7 @@ static void test_header_size(void **state)
 	build(&p);
 	hdr(&p)->header_size = 100;
 	reseal(&p);
-	expect(&p, -HP_PKG_EFORMAT, "header size");
+	expect(&p, -HP_EFORMAT, "header size");
 }
 
 static void test_not_elf(void **state)
@@ -287,7 +287,7 @@ static void test_not_elf(void **state)
 
 	build(&p);
 	p.data[1] = 'X';
-	expect(&p, -HP_PKG_EFORMAT, "not an ELF");
+	expect(&p, -HP_EFORMAT, "not an ELF");
 }
 
 static void test_no_manifest(void **state)
@@ -302,7 +302,7 @@ static void test_no_manifest(void **state)
 	p.data = malloc(p.size);
 	assert_int_equal(pread(fd, p.data, p.size, 0), (ssize_t)p.size);
 	close(fd);
-	expect(&p, -HP_PKG_EFORMAT, "no '.hotpatch.manifest' section");
+	expect(&p, -HP_EFORMAT, "no '.hotpatch.manifest' section");
 }
 
 static void test_func_table_oob(void **state)
@@ -312,11 +312,11 @@ static void test_func_table_oob(void **state)
 	build(&p);
 	hdr(&p)->func_count = 1000;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "function table");
+	expect(&p, -HP_EBOUNDS, "function table");
 	build(&p);
 	hdr(&p)->func_offset = 0xfffffff0;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "function table");
+	expect(&p, -HP_EBOUNDS, "function table");
 }
 
 static void test_proxy_table_oob(void **state)
@@ -326,7 +326,7 @@ static void test_proxy_table_oob(void **state)
 	build(&p);
 	hdr(&p)->proxy_offset = hdr(&p)->manifest_size - 8;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "proxy table");
+	expect(&p, -HP_EBOUNDS, "proxy table");
 }
 
 static void test_strtab_oob(void **state)
@@ -336,11 +336,11 @@ static void test_strtab_oob(void **state)
 	build(&p);
 	hdr(&p)->strtab_size += 4096;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "string table");
+	expect(&p, -HP_EBOUNDS, "string table");
 	build(&p);
 	p.data[p.man + hdr(&p)->strtab_offset + hdr(&p)->strtab_size - 1] = 'x';
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "not terminated");
+	expect(&p, -HP_EBOUNDS, "not terminated");
 }
 
 static void test_string_oob(void **state)
@@ -352,14 +352,14 @@ static void test_string_oob(void **state)
 	build(&p);
 	hdr(&p)->name = hdr(&p)->strtab_size;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "patch name string");
+	expect(&p, -HP_EBOUNDS, "patch name string");
 	build(&p);
 	at = p.man + hdr(&p)->func_offset + sizeof(f);
 	memcpy(&f, p.data + at, sizeof(f));
 	f.name = 0x7fffffff;
 	memcpy(p.data + at, &f, sizeof(f));
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "function name string");
+	expect(&p, -HP_EBOUNDS, "function name string");
 }
 
 static void test_signature_oob(void **state)
@@ -371,7 +371,7 @@ static void test_signature_oob(void **state)
 	hdr(&p)->signature_offset = hdr(&p)->manifest_size;
 	hdr(&p)->signature_size = 64;
 	reseal(&p);
-	expect(&p, -HP_PKG_EBOUNDS, "signature");
+	expect(&p, -HP_EBOUNDS, "signature");
 }
 
 static void test_build_id_size(void **state)
@@ -381,7 +381,7 @@ static void test_build_id_size(void **state)
 	build(&p);
 	hdr(&p)->build_id_size = 65;
 	reseal(&p);
-	expect(&p, -HP_PKG_EFORMAT, "build-id size");
+	expect(&p, -HP_EFORMAT, "build-id size");
 }
 
 static void test_writer_refuses(void **state)

@@ -207,8 +207,8 @@ static void test_strerror(void **state)
 	assert_string_equal(hp_strerror(HP_EWX), "kernel refuses writable executable code (W^X)");
 	assert_string_equal(hp_strerror(-ENOENT), strerror(ENOENT));
 	assert_non_null(hp_strerror(-4200));
-	assert_int_equal(HP_EFORMAT, HP_PKG_EFORMAT);
-	assert_int_equal(HP_EBOUNDS, HP_PKG_EBOUNDS);
+	assert_int_equal(HP_EFORMAT, HP_EFORMAT);
+	assert_int_equal(HP_EBOUNDS, HP_EBOUNDS);
 }
 
 int main(void)

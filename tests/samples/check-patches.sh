@@ -13,7 +13,7 @@ source "$root/scripts/lib/hpkv.sh" # hpkv_expand (its fail() is replaced next)
 source "$(dirname "$0")/lib.sh"
 
 warn=(-std=gnu11 -O1 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes
-	-Wmissing-prototypes -Wvla -Wno-unused-parameter -Werror -I"$root/runtime/include")
+	-Wmissing-prototypes -Wvla -Wno-unused-parameter -Werror -I"$root/include")
 
 build_engine() { # DIR OUT
 	"$cc" "${warn[@]}" "$1"/samples/engine/*.c -o "$2" 2>"$work/cc.err" ||

@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err = mp_metadata_parse(&p, md, size, &d);
 	if (!err)
 		walk(&p);
-	else if (err > 0 || (err == -MP_EMALFORMED && !d.msg[0]))
+	else if (err > 0 || (err == -HP_EMALFORMED && !d.msg[0]))
 		abort();
 	mp_program_release(&p);
 	free(md);

@@ -18,35 +18,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <hotpatch/errors.h> /* hp_error (HP_E*), hp_strerror() */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Project error codes, in their own range above errno values. The first
- * eight are the package format's (hp_package.h: HP_PKG_E*). */
-enum hp_error {
-	HP_EFORMAT = 4096,	 /* not a package / malformed manifest */
-	HP_EMAGIC = 4097,	 /* wrong manifest magic */
-	HP_EVERSION = 4098,	 /* unsupported manifest version */
-	HP_ETRUNC = 4099,	 /* truncated package */
-	HP_ECHECKSUM = 4100,	 /* checksum mismatch: damaged package */
-	HP_EBOUNDS = 4101,	 /* offset outside the manifest */
-	HP_ESIGNATURE = 4102,	 /* signature does not verify: package changed */
-	HP_EUNTRUSTED = 4103,	 /* not signed by a key of HOTPATCH_TRUSTED_KEYS */
-	HP_ENOTARGET = 4110,	 /* no loaded image has the package's build-id */
-	HP_EMISMATCH = 4111,	 /* target bytes differ from what the patch expects */
-	HP_ENOTPATCHABLE = 4112, /* target lacks padding / 2-byte entry */
-	HP_EOUTSIDE = 4113,	 /* an offset lies outside the image's segments */
-	HP_EWX = 4114,		 /* kernel refuses writable+executable code */
-	HP_ELOAD = 4115,	 /* dynamic loader refused the package */
-	HP_ENOPATCH = 4116,	 /* no applied patch by that id or name */
-	HP_EPROTO = 4117,	 /* malformed control message */
-	HP_EHOOK = 4118,	 /* a patch's pre-apply or pre-revert hook said no */
-	HP_ERR_END
-};
-
-/* Text for an error code (negative or positive, errno or HP_E*). Never NULL. */
-const char *hp_strerror(int err);
 
 /* Library version, "MAJOR.MINOR.PATCH". */
 const char *hp_version(void);

@@ -254,13 +254,13 @@ int hp_pkg_verify_file(const uint8_t *file, size_t size, size_t csum_at, size_t 
 	if (sig_size != sizeof(sig)) {
 		hp_pkg_seterr(err, errlen, "signature of %u bytes, expected %zu", sig_size,
 			      sizeof(sig));
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	memcpy(&sig, file + sig_at, sizeof(sig));
 	if (sig.algorithm != HP_PKG_SIG_ED25519 || sig.reserved != 0) {
 		hp_pkg_seterr(err, errlen, "signature algorithm %u not supported (Ed25519 is %u)",
 			      sig.algorithm, HP_PKG_SIG_ED25519);
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	if (crypto_ready(err, errlen))
 		return -EIO;
@@ -279,7 +279,7 @@ int hp_pkg_verify_file(const uint8_t *file, size_t size, size_t csum_at, size_t 
 			      "signature by %s does not verify: the package was changed after "
 			      "it was signed",
 			      id);
-		return -HP_PKG_ESIGNATURE;
+		return -HP_ESIGNATURE;
 	}
 	memcpy(signer, sig.public_key, HP_PKG_PUBLIC_KEY_SIZE);
 	return 0;
@@ -393,7 +393,7 @@ int hp_pkg_keyring_check(const struct hp_pkg_keyring *kr, const struct hp_manife
 		hp_pkg_seterr(err, errlen,
 			      "package is unsigned, and only packages signed by a trusted key "
 			      "are accepted");
-		return -HP_PKG_EUNTRUSTED;
+		return -HP_EUNTRUSTED;
 	}
 	for (size_t i = 0; i < kr->count; i++)
 		if (memcmp(kr->keys[i], m->signer, HP_PKG_PUBLIC_KEY_SIZE) == 0)
@@ -402,5 +402,5 @@ int hp_pkg_keyring_check(const struct hp_pkg_keyring *kr, const struct hp_manife
 	hp_pkg_seterr(err, errlen,
 		      "package is signed by %s, which is not one of the %zu trusted keys", id,
 		      kr->count);
-	return -HP_PKG_EUNTRUSTED;
+	return -HP_EUNTRUSTED;
 }

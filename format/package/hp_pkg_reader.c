@@ -36,7 +36,7 @@ static int check_str(const struct manifest_view *v, uint32_t off, const char *wh
 		return 0;
 	hp_pkg_seterr(err, errlen, "%s string offset %u outside the string table (%u bytes)", what,
 		      off, v->hdr.strtab_size);
-	return -HP_PKG_EBOUNDS;
+	return -HP_EBOUNDS;
 }
 
 static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint64_t sec_len,
@@ -47,29 +47,29 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 	if (sec_len < HP_PKG_HEADER_MIN_SIZE) {
 		hp_pkg_seterr(err, errlen, "manifest truncated: %llu bytes, header needs %u",
 			      (unsigned long long)sec_len, HP_PKG_HEADER_MIN_SIZE);
-		return -HP_PKG_ETRUNC;
+		return -HP_ETRUNC;
 	}
 	memset(h, 0, sizeof(*h));
 	memcpy(h, file + sec_off, HP_PKG_HEADER_MIN_SIZE);
 	v->base = file + sec_off;
 	if (memcmp(h->magic, HP_PKG_MAGIC, sizeof(h->magic)) != 0) {
 		hp_pkg_seterr(err, errlen, "bad manifest magic: not a hotpatch package");
-		return -HP_PKG_EMAGIC;
+		return -HP_EMAGIC;
 	}
 	if (h->version < HP_PKG_VERSION_NO_HOOKS || h->version > HP_PKG_VERSION) {
 		hp_pkg_seterr(err, errlen,
 			      "manifest version %u not supported (this runtime reads %u to %u)",
 			      h->version, HP_PKG_VERSION_NO_HOOKS, HP_PKG_VERSION);
-		return -HP_PKG_EVERSION;
+		return -HP_EVERSION;
 	}
 	if (h->header_size < HP_PKG_HEADER_MIN_SIZE || h->header_size > h->manifest_size) {
 		hp_pkg_seterr(err, errlen, "bad manifest header size %u", h->header_size);
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	if (h->manifest_size > sec_len) {
 		hp_pkg_seterr(err, errlen, "manifest truncated: says %u bytes, section has %llu",
 			      h->manifest_size, (unsigned long long)sec_len);
-		return -HP_PKG_ETRUNC;
+		return -HP_ETRUNC;
 	}
 	/* The fields past the minimum that this header has; an older
 	 * writer's shorter header leaves them 0. */
@@ -79,13 +79,13 @@ static int check_header(const uint8_t *file, size_t size, uint64_t sec_off, uint
 			err, errlen,
 			"package truncated or extended: file has %zu bytes, manifest says %llu",
 			size, (unsigned long long)h->package_size);
-		return -HP_PKG_ETRUNC;
+		return -HP_ETRUNC;
 	}
 	if (hp_pkg_file_checksum(file, size,
 				 sec_off + offsetof(struct hp_pkg_header_disk, checksum)) !=
 	    h->checksum) {
 		hp_pkg_seterr(err, errlen, "checksum mismatch: package is damaged");
-		return -HP_PKG_ECHECKSUM;
+		return -HP_ECHECKSUM;
 	}
 	v->size = h->manifest_size;
 	return 0;
@@ -99,19 +99,19 @@ static int check_tables(const struct manifest_view *v, char *err, size_t errlen)
 		      v->size)) {
 		hp_pkg_seterr(err, errlen, "function table (%u entries at %u) outside the manifest",
 			      h->func_count, h->func_offset);
-		return -HP_PKG_EBOUNDS;
+		return -HP_EBOUNDS;
 	}
 	if (!range_ok(h->proxy_offset, (uint64_t)h->proxy_count * sizeof(struct hp_pkg_proxy_disk),
 		      v->size)) {
 		hp_pkg_seterr(err, errlen, "proxy table (%u entries at %u) outside the manifest",
 			      h->proxy_count, h->proxy_offset);
-		return -HP_PKG_EBOUNDS;
+		return -HP_EBOUNDS;
 	}
 	if (!range_ok(h->hook_offset, (uint64_t)h->hook_count * sizeof(struct hp_pkg_hook_disk),
 		      v->size)) {
 		hp_pkg_seterr(err, errlen, "hook table (%u entries at %u) outside the manifest",
 			      h->hook_count, h->hook_offset);
-		return -HP_PKG_EBOUNDS;
+		return -HP_EBOUNDS;
 	}
 	for (uint32_t i = 0; i < h->hook_count; i++) {
 		struct hp_pkg_hook_disk k;
@@ -119,26 +119,26 @@ static int check_tables(const struct manifest_view *v, char *err, size_t errlen)
 		memcpy(&k, v->base + h->hook_offset + (size_t)i * sizeof(k), sizeof(k));
 		if (k.kind < HP_PKG_HOOK_PRE_APPLY || k.kind > HP_PKG_HOOK_POST_REVERT) {
 			hp_pkg_seterr(err, errlen, "hook %u has unknown kind %u", i, k.kind);
-			return -HP_PKG_EFORMAT;
+			return -HP_EFORMAT;
 		}
 	}
 	if (h->strtab_size == 0 || !range_ok(h->strtab_offset, h->strtab_size, v->size) ||
 	    v->base[h->strtab_offset] != 0 || v->base[h->strtab_offset + h->strtab_size - 1] != 0) {
 		hp_pkg_seterr(err, errlen, "string table outside the manifest or not terminated");
-		return -HP_PKG_EBOUNDS;
+		return -HP_EBOUNDS;
 	}
 	if ((h->flags & HP_PKG_SIGNED) &&
 	    !range_ok(h->signature_offset, h->signature_size, v->size)) {
 		hp_pkg_seterr(err, errlen, "signature outside the manifest");
-		return -HP_PKG_EBOUNDS;
+		return -HP_EBOUNDS;
 	}
 	if (h->build_id_size == 0 || h->build_id_size > HP_PKG_BUILD_ID_MAX) {
 		hp_pkg_seterr(err, errlen, "bad target build-id size %u", h->build_id_size);
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	if (h->func_count == 0) {
 		hp_pkg_seterr(err, errlen, "package replaces no function");
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	return 0;
 }
@@ -318,7 +318,7 @@ int hp_pkg_read_file(int fd, uint8_t **data, size_t *size, char *err, size_t err
 	}
 	if (st.st_size < (off_t)sizeof(struct hp_pkg_header_disk) || st.st_size > HP_PKG_MAX_SIZE) {
 		hp_pkg_seterr(err, errlen, "package size %lld out of range", (long long)st.st_size);
-		return st.st_size > HP_PKG_MAX_SIZE ? -EFBIG : -HP_PKG_ETRUNC;
+		return st.st_size > HP_PKG_MAX_SIZE ? -EFBIG : -HP_ETRUNC;
 	}
 	buf = malloc(st.st_size);
 	if (!buf) {
@@ -331,7 +331,7 @@ int hp_pkg_read_file(int fd, uint8_t **data, size_t *size, char *err, size_t err
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = n < 0 ? -errno : -HP_PKG_ETRUNC;
+			ret = n < 0 ? -errno : -HP_ETRUNC;
 			hp_pkg_seterr(err, errlen, "cannot read package: %s",
 				      n < 0 ? strerror(errno) : "file shrank while reading");
 			goto free_buf;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hotpatch/errors.h" /* the readers return -HP_E* */
 #include "hp_package_format.h"
 
 /* FNV-1a 64 over len bytes: the hash of expected target bytes and the
@@ -58,7 +59,7 @@ int hp_pkg_keyring_load_dir(struct hp_pkg_keyring *kr, const char *dir, char *er
 /* Adds one public key file to kr (no ownership rule: for offline checks). */
 int hp_pkg_keyring_add_file(struct hp_pkg_keyring *kr, const char *path, char *err, size_t errlen);
 
-/* 0 when m was signed by a key of kr; else -HP_PKG_EUNTRUSTED with the
+/* 0 when m was signed by a key of kr; else -HP_EUNTRUSTED with the
  * reason (unsigned, or which key signed it) in err. */
 struct hp_manifest;
 int hp_pkg_keyring_check(const struct hp_pkg_keyring *kr, const struct hp_manifest *m, char *err,
@@ -172,13 +173,13 @@ const char *hp_pkg_hook_kind_name(uint32_t kind);
  * package size, checksum, then every array and string offset, and the
  * signature when the package is signed. On success
  * *out owns the decoded manifest (free with hp_manifest_free) and 0 is
- * returned; on failure a negative errno or -HP_PKG_E* code, and a one-line
+ * returned; on failure a negative errno or -HP_E* code, and a one-line
  * reason in err (when err is not NULL). */
 int hp_pkg_read_fd(int fd, struct hp_manifest **out, char *err, size_t errlen);
 
 /* Reads the whole package file open on fd (pread; a regular file of a
  * package's size range) into *data (malloc'ed, *size bytes). Returns 0 or
- * a negative errno / -HP_PKG_E* code with a one-line reason in err. */
+ * a negative errno / -HP_E* code with a one-line reason in err. */
 int hp_pkg_read_file(int fd, uint8_t **data, size_t *size, char *err, size_t errlen);
 
 /* Same, from a buffer holding the whole package file. */
@@ -186,18 +187,5 @@ int hp_pkg_read_mem(const void *data, size_t size, struct hp_manifest **out, cha
 		    size_t errlen);
 
 void hp_manifest_free(struct hp_manifest *m);
-
-/* Format-specific error codes, returned negated; their range is shared with
- * (and described by) libhotpatch's hp_strerror(). */
-enum {
-	HP_PKG_EFORMAT = 4096,	  /* not an ELF file / no manifest section */
-	HP_PKG_EMAGIC = 4097,	  /* manifest magic is wrong */
-	HP_PKG_EVERSION = 4098,	  /* manifest version not supported */
-	HP_PKG_ETRUNC = 4099,	  /* file or manifest shorter than it says */
-	HP_PKG_ECHECKSUM = 4100,  /* checksum does not match: damaged file */
-	HP_PKG_EBOUNDS = 4101,	  /* an array or string lies outside the manifest */
-	HP_PKG_ESIGNATURE = 4102, /* the signature does not verify: changed after signing */
-	HP_PKG_EUNTRUSTED = 4103, /* not signed by a trusted key */
-};
 
 #endif

@@ -34,12 +34,12 @@ int hp_elf_find_section(const uint8_t *file, size_t size, const char *name, uint
 
 	if (size < sizeof(eh) || memcmp(file, ELFMAG, SELFMAG) != 0) {
 		hp_pkg_seterr(err, errlen, "not an ELF file");
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	memcpy(&eh, file, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB) {
 		hp_pkg_seterr(err, errlen, "not a 64-bit little-endian ELF file");
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	/* Extended numbering (e_shnum == 0, SHN_XINDEX) never occurs in a
 	 * package; refusing it keeps the reader small. */
@@ -47,18 +47,18 @@ int hp_elf_find_section(const uint8_t *file, size_t size, const char *name, uint
 	    eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > size) {
 		hp_pkg_seterr(err, errlen,
 			      "package truncated: section headers end beyond the file");
-		return -HP_PKG_ETRUNC;
+		return -HP_ETRUNC;
 	}
 	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shstrndx == SHN_UNDEF ||
 	    eh.e_shstrndx >= eh.e_shnum ||
 	    !in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), size)) {
 		hp_pkg_seterr(err, errlen, "ELF section header table is missing or out of bounds");
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	memcpy(&strsh, file + eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(sh), sizeof(sh));
 	if (strsh.sh_type != SHT_STRTAB || !in_file(strsh.sh_offset, strsh.sh_size, size)) {
 		hp_pkg_seterr(err, errlen, "ELF section name table is out of bounds");
-		return -HP_PKG_EFORMAT;
+		return -HP_EFORMAT;
 	}
 	for (unsigned i = 0; i < eh.e_shnum; i++) {
 		memcpy(&sh, file + eh.e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
@@ -71,12 +71,12 @@ int hp_elf_find_section(const uint8_t *file, size_t size, const char *name, uint
 		    !in_file(sh.sh_offset, sh.sh_size, size)) {
 			hp_pkg_seterr(err, errlen, "section '%s' is allocated or out of bounds",
 				      name);
-			return -HP_PKG_EFORMAT;
+			return -HP_EFORMAT;
 		}
 		*off = sh.sh_offset;
 		*len = sh.sh_size;
 		return 0;
 	}
 	hp_pkg_seterr(err, errlen, "no '%s' section: not a hotpatch package", name);
-	return -HP_PKG_EFORMAT;
+	return -HP_EFORMAT;
 }

@@ -63,14 +63,14 @@ static int hp_check_header(const struct hp_md_tu_disk *h)
 	uint64_t size = h->record_size;
 
 	if (h->header_size < sizeof(*h) || size < h->header_size || size % HP_MD_ALIGN)
-		return HP_MD_EMALFORMED;
+		return -HP_EMD_MALFORMED;
 	if (!hp_fits(h->func_offset, h->func_count, sizeof(struct hp_md_func_disk), size) ||
 	    !hp_fits(h->var_offset, h->var_count, sizeof(struct hp_md_var_disk), size) ||
 	    !hp_fits(h->ref_offset, h->ref_count, 4, size) ||
 	    !hp_fits(h->strtab_offset, h->strtab_size, 1, size))
-		return HP_MD_ETRUNCATED;
+		return -HP_EMD_TRUNC;
 	if (h->func_offset % 8 || h->var_offset % 8 || h->ref_offset % 4)
-		return HP_MD_EMALFORMED;
+		return -HP_EMD_MALFORMED;
 	return 0;
 }
 
@@ -86,25 +86,25 @@ int hp_md_next(struct hp_md_iter *it, struct hp_md_record *rec)
 		return 0;
 	if (it->size - it->pos < sizeof(struct hp_md_tu_disk)) {
 		it->pos = it->size;
-		return HP_MD_ETRUNCATED;
+		return -HP_EMD_TRUNC;
 	}
 	p = it->data + it->pos;
 	if (memcmp(p, HP_MD_MAGIC, 4)) {
 		it->pos = it->size;
-		return HP_MD_EBADMAGIC;
+		return -HP_EMD_MAGIC;
 	}
 	hp_read_header(p, &rec->hdr);
 	if (rec->hdr.version != HP_MD_VERSION) {
 		it->pos = it->size;
-		return HP_MD_EVERSION;
+		return -HP_EMD_VERSION;
 	}
 	err = hp_check_header(&rec->hdr);
 	if (!err && rec->hdr.record_size > it->size - it->pos)
-		err = HP_MD_ETRUNCATED;
+		err = -HP_EMD_TRUNC;
 	/* the string table must start with "" and end with a NUL */
 	if (!err && (!rec->hdr.strtab_size || p[rec->hdr.strtab_offset] ||
 		     p[rec->hdr.strtab_offset + rec->hdr.strtab_size - 1]))
-		err = HP_MD_EMALFORMED;
+		err = -HP_EMD_MALFORMED;
 	if (err) {
 		it->pos = it->size;
 		return err;
@@ -139,7 +139,7 @@ int hp_md_func(const struct hp_md_record *rec, uint32_t i, struct hp_md_func_dis
 	if (!hp_fits(out->inlined_first, out->inlined_count, 1, rec->hdr.ref_count) ||
 	    !hp_fits(out->calls_first, out->calls_count, 1, rec->hdr.ref_count) ||
 	    !hp_fits(out->vars_first, out->vars_count, 1, rec->hdr.ref_count))
-		return HP_MD_ETRUNCATED;
+		return -HP_EMD_TRUNC;
 	return 0;
 }
 
@@ -191,20 +191,4 @@ const char *hp_md_argv(const struct hp_md_record *rec, uint32_t i)
 		off += (uint32_t)strlen(s) + 1;
 	}
 	return hp_md_str(rec, off);
-}
-
-const char *hp_md_strerror(int err)
-{
-	switch (err) {
-	case HP_MD_EBADMAGIC:
-		return "bad magic in .hotpatch record";
-	case HP_MD_EVERSION:
-		return "unsupported .hotpatch record version";
-	case HP_MD_ETRUNCATED:
-		return "truncated .hotpatch record";
-	case HP_MD_EMALFORMED:
-		return "malformed .hotpatch record";
-	default:
-		return strerror(err < 0 ? -err : err);
-	}
 }

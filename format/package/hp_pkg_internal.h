@@ -17,7 +17,7 @@ uint64_t hp_pkg_file_checksum(const uint8_t *file, size_t size, size_t csum_at);
 /* Locates the section called name in an ELF64 little-endian image of size
  * bytes, checking every header, table and name against the file bounds.
  * On success *off and *len are the section's file range. Returns 0, or
- * -HP_PKG_EFORMAT with a reason in err. */
+ * -HP_EFORMAT with a reason in err. */
 int hp_elf_find_section(const uint8_t *file, size_t size, const char *name, uint64_t *off,
 			uint64_t *len, char *err, size_t errlen);
 
@@ -29,8 +29,8 @@ int hp_pkg_sign_file(uint8_t *file, size_t size, size_t csum_at, size_t sig_at,
 		     const uint8_t *secret_key);
 
 /* Checks the signature record of sig_size bytes at sig_at the same way;
- * on success copies its public key to signer. Returns 0, -HP_PKG_EFORMAT
- * or -HP_PKG_ESIGNATURE (reason in err), or a negative errno. */
+ * on success copies its public key to signer. Returns 0, -HP_EFORMAT
+ * or -HP_ESIGNATURE (reason in err), or a negative errno. */
 int hp_pkg_verify_file(const uint8_t *file, size_t size, size_t csum_at, size_t sig_at,
 		       uint32_t sig_size, uint8_t *signer, char *err, size_t errlen);
 

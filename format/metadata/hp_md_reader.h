@@ -8,6 +8,7 @@
 #ifndef HP_MD_READER_H
 #define HP_MD_READER_H
 
+#include "hotpatch/errors.h" /* -HP_EMD_* */
 #include "hp_metadata_format.h"
 
 #include <stddef.h>
@@ -16,14 +17,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Project error codes, below -4096 so they never clash with errno. */
-enum {
-	HP_MD_EBADMAGIC = -5001,  /* record does not start with HP_MD_MAGIC */
-	HP_MD_EVERSION = -5002,	  /* unsupported HP_MD_VERSION */
-	HP_MD_ETRUNCATED = -5003, /* a size or offset points past the data */
-	HP_MD_EMALFORMED = -5004, /* inconsistent fields (alignment, strings) */
-};
 
 /* One decoded record: host-order copies of the header, pointers into the
  * caller's buffer for the rest. */
@@ -44,7 +37,7 @@ struct hp_md_iter {
 void hp_md_iter_init(struct hp_md_iter *it, const void *data, size_t size);
 
 /* Decode the next record into *rec. Returns 1 for a record, 0 at the end,
- * or a negative error (HP_MD_E*), after which iteration stops. */
+ * or a negative error (-HP_EMD_*), after which iteration stops. */
 int hp_md_next(struct hp_md_iter *it, struct hp_md_record *rec);
 
 /* Decode function i (i < hdr.func_count) into *out (host order). */
@@ -61,9 +54,6 @@ const char *hp_md_ref(const struct hp_md_record *rec, uint32_t first, uint32_t i
 
 /* argv[i] of the recorded compile command, or NULL out of range. */
 const char *hp_md_argv(const struct hp_md_record *rec, uint32_t i);
-
-/* A lowercase message for an HP_MD_E* or errno code. */
-const char *hp_md_strerror(int err);
 
 #ifdef __cplusplus
 }
