@@ -110,6 +110,7 @@ static void reply_failpoints(int fd)
 	reply(fd, 0, text);
 }
 
+/* One apply or revert, from taking the operation flag to the answer. */
 static void run_op(struct conn *c)
 {
 	char err[512] = "", msg[640];
@@ -122,6 +123,13 @@ static void run_op(struct conn *c)
 	const char *fp = c->req.flags & HP_WIRE_FAILPOINT ? failpoint_of(&c->req) : NULL;
 	int fired = 0;
 
+	/* The operation flag is taken and given back here, on this
+	 * connection's thread, and given back before the answer goes out: a
+	 * client may send its next operation as soon as it has read one. */
+	if (hp_op_begin()) {
+		reply(c->fd, -EBUSY, "busy: another apply or revert is in progress");
+		return;
+	}
 	if (fp && (ret = hp_fp_arm(fp, err, sizeof(err)))) {
 		hp_op_end();
 		reply(c->fd, ret, err);
@@ -289,11 +297,7 @@ static void serve(struct conn *c)
 		reply(fd, -HP_EPROTO, "unknown control operation");
 		goto done;
 	}
-	if (hp_op_begin()) {
-		reply(fd, -EBUSY, "busy: another apply or revert is in progress");
-		goto done;
-	}
-	run_op(c); /* ends the operation (hp_op_end) */
+	run_op(c);
 done:
 	free_conn(c);
 }

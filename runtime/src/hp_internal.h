@@ -105,18 +105,18 @@ void hp_tramp_free(uintptr_t jmp);
 /* Trampolines in use, for status. */
 size_t hp_tramp_in_use(void);
 
-/* ---- operation exclusion and rendering (hp_patch.c) ---- */
+/* ---- operations (hp_registry.c, hp_patch.c; hp_core.h has the parts) ---- */
 
-/* One apply/revert at a time: returns 0, or -EBUSY. */
+/* One apply/revert at a time, process-wide: returns 0, or -EBUSY. The
+ * thread that took the flag gives it back (hp_op_end) once its operation
+ * has ended, before it answers: the C API around one call, a control
+ * connection around run_op(). */
 int hp_op_begin(void);
 void hp_op_end(void);
-/* Apply/revert without taking the operation flag (the listener holds it). */
+/* Apply/revert while the caller holds the operation flag. */
 int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char *err,
 		    size_t errlen);
 int hp_revert_locked(const char *patch, unsigned *id, char *err, size_t errlen);
-/* Renders list (status=0) or status (status=1) as text or JSON into a
- * malloc'ed string. */
-int hp_render(int status, int json, char **out);
 /* Around fork(): the registry lock is held across it, so a child is
  * forked before an apply or revert commits or after, never in the middle
  * of one (with some functions switched and others not); the child gets
@@ -216,6 +216,11 @@ void hp_active_report_free(struct hp_active_report *r);
  * malloc'ed array whose names live in the same block. */
 int hp_patch_code_ranges(unsigned id, struct hp_code_range **out, size_t *n);
 
+/* ---- rendering for the control channel (hp_render.c) ---- */
+
+/* Renders list (status=0) or status (status=1) as text or JSON into a
+ * malloc'ed string. */
+int hp_render(int status, int json, char **out);
 /* Appends to f which functions of patch id (0: every applied patch) a
  * thread is still inside: a scan of every thread, rendered. status (every
  * patch): lines "patch N: ...", a summary line, and a failed scan said in

@@ -1,0 +1,119 @@
+/* The write sequence: every store to running code that apply and revert
+ * make, in one place. Preparation (routes, trampolines, writable pages)
+ * can fail and is undone on failure; the commit cannot fail.
+ *
+ * A site moves between two states in one operation:
+ *   to != 0  the padding jumps to `to` (directly, or via the trampoline's
+ *            slot) and the entry jumps to the padding;
+ *   to == 0  the original entry and padding are back.
+ * The order keeps every thread on old or new code: a padding jump is
+ * stored while no thread can take it yet (its entry does not jump there)
+ * or while it still leads to a valid replacement, and only after every
+ * core has seen it does an entry start to jump; an entry stops jumping
+ * before its padding's jump is taken away. */
+#include <stdint.h>
+
+#include "hp_core.h"
+
+static uint64_t pad_jump(uintptr_t sym, uintptr_t to)
+{
+	uint32_t rel = (uint32_t)(int32_t)(to - sym);
+
+	/* Little-endian: bytes 90 90 90 E9 then rel32 (its next ip is sym). */
+	return 0xe9909090ull | ((uint64_t)rel << 32);
+}
+
+static int reach32(uintptr_t from, uintptr_t to)
+{
+	int64_t d = (int64_t)(to - from);
+
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+/* How the padding of sw->site reaches sw->to: straight when rel32 reaches
+ * it, else through the site's trampoline (allocated on demand). */
+static int route(struct hp_switch *sw, char *err, size_t errlen)
+{
+	struct hp_site *s = sw->site;
+	int ret;
+
+	sw->via_slot = 0;
+	if (reach32(s->sym, sw->to)) {
+		sw->pad = pad_jump(s->sym, sw->to);
+		return 0;
+	}
+	if (!s->tramp) {
+		ret = hp_tramp_alloc(s->sym - 8, s->sym, &s->tramp, &s->slot, err, errlen);
+		if (ret)
+			return ret;
+		sw->new_tramp = s->tramp;
+	}
+	sw->via_slot = 1;
+	sw->pad = pad_jump(s->sym, s->tramp);
+	return 0;
+}
+
+int hp_write_prepare(struct hp_switch *sw, size_t n, int revert, struct hp_cw *cw, char *err,
+		     size_t errlen)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct hp_site *s = sw[i].site;
+
+		if (sw[i].to &&
+		    !(ret = hp_fp(revert ? HP_FP_REVERT_ROUTE : HP_FP_APPLY_ROUTE, err, errlen)))
+			ret = route(&sw[i], err, errlen);
+		if (!ret && !(ret = hp_fp(revert ? HP_FP_REVERT_WRITABLE : HP_FP_APPLY_WRITABLE,
+					  err, errlen)))
+			ret = hp_cw_prepare(cw, s->sym - 8, 8 + (s->entry - s->sym) + 2, err,
+					    errlen);
+	}
+	if (ret)
+		hp_write_undo(sw, n);
+	return ret;
+}
+
+void hp_write_undo(struct hp_switch *sw, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sw[i].new_tramp) {
+			hp_tramp_free(sw[i].new_tramp);
+			sw[i].site->tramp = sw[i].site->slot = 0;
+			sw[i].new_tramp = 0;
+		}
+}
+
+void hp_write_commit(struct hp_switch *sw, size_t n)
+{
+	/* 1: new padding jumps (their entries do not jump yet, or they still
+	 * lead to a replacement); entries that go back to the original. */
+	for (size_t i = 0; i < n; i++) {
+		struct hp_site *s = sw[i].site;
+
+		if (!sw[i].to) {
+			hp_store2(s->entry, s->orig_entry);
+			continue;
+		}
+		if (sw[i].via_slot)
+			hp_store8(s->slot, sw[i].to);
+		if (s->cur_pad != sw[i].pad) {
+			hp_store8(s->sym - 8, sw[i].pad);
+			s->cur_pad = sw[i].pad;
+		}
+	}
+	hp_sync_cores();
+	/* 2: entries start jumping (a site without layers has an original
+	 * entry); paddings of sites back to the original are restored. */
+	for (size_t i = 0; i < n; i++) {
+		struct hp_site *s = sw[i].site;
+
+		if (sw[i].to && s->nlayers == 0) {
+			hp_store2(s->entry, s->jmp_entry);
+		} else if (!sw[i].to) {
+			hp_store8(s->sym - 8, s->orig_pad);
+			s->cur_pad = s->orig_pad;
+		}
+	}
+	hp_sync_cores();
+}

@@ -1,0 +1,200 @@
+/* Each verification rule of hp_verify.c on its own, against code and
+ * manifests made up here: every rule accepts what is right and refuses,
+ * with its code and a one-line reason naming the function, each way of
+ * being wrong. (test_verify.c drives the same rules through whole
+ * applies.) */
+#include <elf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hp_core.h"
+
+#define NOP8 0x9090909090909090ull
+
+static const uint8_t endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+
+/* A plain prepared function: 2-byte NOP entry, then ret-ish bytes. */
+static uint8_t plain[16] = {0x66, 0x90, 0x8d, 0x04, 0xff, 0xc3};
+/* One with endbr64 first. */
+static uint8_t with_endbr[16] = {0xf3, 0x0f, 0x1e, 0xfa, 0x66, 0x90, 0x8d, 0x04, 0xff, 0xc3};
+
+static struct hp_manifest_func func_for(const uint8_t *code, size_t size, int endbr64)
+{
+	return (struct hp_manifest_func){
+		.name = "fn",
+		.tu = "fn.c",
+		.target_offset = 0x1008,
+		.expected_hash = hp_pkg_checksum(code, size),
+		.expected_size = (uint32_t)size,
+		.entry_offset = endbr64 ? 4 : 0,
+		.flags = endbr64 ? HP_PKG_FUNC_ENDBR : 0,
+	};
+}
+
+static void expect(int got, int want, const char *err, const char *text)
+{
+	assert_int_equal(got, want);
+	if (!want)
+		return;
+	if (!strstr(err, text))
+		fail_msg("reason '%s' lacks '%s'", err, text);
+	assert_non_null(strstr(err, "'fn'"));
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_entry_layout(void **state)
+{
+	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
+	char err[256] = "";
+
+	(void)state;
+	expect(hp_rule_entry_layout(&f, err, sizeof(err)), 0, err, "");
+	f.entry_offset = 4; /* says endbr64 room without the flag */
+	expect(hp_rule_entry_layout(&f, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "do not fit its endbr64 flag");
+	f = func_for(with_endbr, sizeof(with_endbr), 1);
+	expect(hp_rule_entry_layout(&f, err, sizeof(err)), 0, err, "");
+	f.expected_size = 5; /* the entry's 2 bytes do not fit */
+	expect(hp_rule_entry_layout(&f, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "expected size 5");
+}
+
+static void test_in_image(void **state)
+{
+	struct hp_image img = {.bias = 0x400000, .name = "prog", .nseg = 2};
+	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
+	char err[256] = "";
+
+	(void)state;
+	img.seg[0] = (struct hp_segment){.vaddr = 0x1000, .memsz = 0x1000, .flags = PF_R | PF_X};
+	img.seg[1] = (struct hp_segment){.vaddr = 0x3000, .memsz = 0x1000, .flags = PF_R | PF_W};
+	expect(hp_rule_in_image(&f, &img, err, sizeof(err)), 0, err, "");
+	f.target_offset = 0x3008; /* data, not code */
+	expect(hp_rule_in_image(&f, &img, err, sizeof(err)), -HP_EOUTSIDE, err,
+	       "outside the executable segments of prog");
+	f.target_offset = 0x1ff8; /* runs past the end of the code */
+	expect(hp_rule_in_image(&f, &img, err, sizeof(err)), -HP_EOUTSIDE, err, "0x1ff8");
+	f.target_offset = 4; /* no room for the padding before it */
+	expect(hp_rule_in_image(&f, &img, err, sizeof(err)), -HP_EOUTSIDE, err, "outside");
+}
+
+static void test_aligned(void **state)
+{
+	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
+	char err[256] = "";
+
+	(void)state;
+	expect(hp_rule_aligned(&f, 0x401008, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_aligned(&f, 0x40100c, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "not 8-byte aligned");
+}
+
+static void test_expected_bytes(void **state)
+{
+	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
+	uint8_t code[sizeof(plain)];
+	char err[256] = "";
+
+	(void)state;
+	memcpy(code, plain, sizeof(code));
+	expect(hp_rule_expected_bytes(&f, code, err, sizeof(err)), 0, err, "");
+	code[sizeof(code) - 1] ^= 1; /* the last byte differs */
+	expect(hp_rule_expected_bytes(&f, code, err, sizeof(err)), -HP_EMISMATCH, err,
+	       "expected-bytes hash mismatch");
+}
+
+static void test_prepared(void **state)
+{
+	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
+	uint8_t code[sizeof(with_endbr)];
+	char err[256] = "";
+
+	(void)state;
+	expect(hp_rule_prepared(&f, plain, NOP8, err, sizeof(err)), 0, err, "");
+	/* xchg %ax,%ax (66 90) and nop;nop (90 90) both count */
+	memcpy(code, plain, sizeof(plain));
+	code[0] = 0x90;
+	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_prepared(&f, plain, NOP8 ^ 1, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "needs 8 NOPs before it");
+	code[0] = 0x55; /* push %rbp: built without the plugin */
+	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "without the hotpatch plugin");
+	/* ...unless the package says the compiler's own first instruction is
+	 * the entry */
+	f.flags |= HP_PKG_FUNC_ENTRY_INSN;
+	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), 0, err, "");
+	f = func_for(with_endbr, sizeof(with_endbr), 1);
+	expect(hp_rule_prepared(&f, with_endbr, NOP8, err, sizeof(err)), 0, err, "");
+	memcpy(code, with_endbr, sizeof(code));
+	code[3] = 0xfb; /* endbr32 */
+	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "after endbr64");
+	assert_int_equal(memcmp(with_endbr, endbr, 4), 0);
+}
+
+static void test_untouched(void **state)
+{
+	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
+	struct hp_site s = {.orig_pad = NOP8,
+			    .cur_pad = 0x11223344e9909090ull,
+			    .orig_entry = 0x9066,
+			    .jmp_entry = 0xf9eb,
+			    .nlayers = 1};
+	char err[256] = "";
+
+	(void)state;
+	expect(hp_rule_untouched(&f, &s, s.cur_pad, s.jmp_entry, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_untouched(&f, &s, s.cur_pad, s.orig_entry, err, sizeof(err)),
+	       -HP_ENOTPATCHABLE, err, "modified behind the runtime's back");
+	expect(hp_rule_untouched(&f, &s, NOP8, s.jmp_entry, err, sizeof(err)), -HP_ENOTPATCHABLE,
+	       err, "behind the runtime's back");
+	/* reverted before (no layer): the original entry is what must be there */
+	s.nlayers = 0;
+	s.cur_pad = NOP8;
+	expect(hp_rule_untouched(&f, &s, NOP8, s.orig_entry, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_untouched(&f, &s, NOP8, s.jmp_entry, err, sizeof(err)), -HP_ENOTPATCHABLE,
+	       err, "behind");
+}
+
+static void test_unique_and_proxies(void **state)
+{
+	struct hp_manifest_func funcs[2] = {func_for(plain, sizeof(plain), 0),
+					    func_for(plain, sizeof(plain), 0)};
+	struct hp_manifest_proxy proxy = {.name = "counter", .tu = "fn.c", .target_offset = 0x3010};
+	struct hp_manifest m = {
+		.func_count = 1, .funcs = funcs, .proxy_count = 1, .proxies = &proxy};
+	struct hp_image img = {.bias = 0x400000, .name = "prog", .nseg = 1};
+	char err[256] = "";
+
+	(void)state;
+	img.seg[0] = (struct hp_segment){.vaddr = 0x1000, .memsz = 0x3000, .flags = PF_R};
+	expect(hp_rule_unique(&m, err, sizeof(err)), 0, err, "");
+	m.func_count = 2; /* the same target twice */
+	expect(hp_rule_unique(&m, err, sizeof(err)), -HP_EFORMAT, err, "replaced twice");
+	funcs[1].target_offset += 0x40;
+	expect(hp_rule_unique(&m, err, sizeof(err)), 0, err, "");
+	assert_int_equal(hp_rule_proxies(&m, &img, err, sizeof(err)), 0);
+	proxy.target_offset = 0x9000;
+	assert_int_equal(hp_rule_proxies(&m, &img, err, sizeof(err)), -HP_EOUTSIDE);
+	assert_non_null(strstr(err, "proxy 'counter' (fn.c): target offset 0x9000"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entry_layout),
+		cmocka_unit_test(test_in_image),
+		cmocka_unit_test(test_aligned),
+		cmocka_unit_test(test_expected_bytes),
+		cmocka_unit_test(test_prepared),
+		cmocka_unit_test(test_untouched),
+		cmocka_unit_test(test_unique_and_proxies),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
