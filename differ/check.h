@@ -44,8 +44,8 @@ int mp_group_refusal(struct mp_refusal_groups *g, const char *culprit, const cha
 int mp_flush_refusal_groups(struct mp_refusal_groups *g, struct mp_findings *fi, const char *why);
 void mp_refusal_groups_release(struct mp_refusal_groups *g);
 
-/* After mp_include. Checks from metadata alone: patchability of P's targets, size, initial
- * value and TLS-ness of variables present in both. */
+/* After mp_include. Checks from metadata alone: patchability of P's
+ * targets, size, initial value and TLS-ness of variables present in both. */
 int mp_check_metadata(const struct mp_program *old, const struct mp_program *new,
 		      struct mp_findings *fi);
 
