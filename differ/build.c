@@ -1,4 +1,5 @@
-/* Building the package: recompile → link → read the patch back → emit. */
+/* Building the package: the recompile and link steps of build.h and the
+ * temporary files all steps share (the manifest and the write: manifest.c). */
 #define _GNU_SOURCE
 #include "build.h"
 
@@ -9,53 +10,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "emit.h"
+#include "hp_package.h"
 #include "recompile.h"
-#include "hp_metadata_format.h"
 
 #ifndef HP_PACKAGE_LD
 #define HP_PACKAGE_LD ""
 #endif
 
-struct temps {
-	char dir[4096];
-	char **files;
-	size_t nfiles;
-	bool keep;
-};
-
-/* t->dir/<stem><n><ext>, remembered for cleanup. */
-static char *temp_path(struct temps *t, const char *stem, unsigned n, const char *ext)
+/* b->dir/<stem><n><ext>, remembered for cleanup. */
+static char *temp_path(struct mp_build *b, const char *stem, unsigned n, const char *ext)
 {
 	char *path;
-	if (asprintf(&path, "%s/%s%u%s", t->dir, stem, n, ext) < 0)
+	if (asprintf(&path, "%s/%s%u%s", b->dir, stem, n, ext) < 0)
 		return NULL;
-	char **f = realloc(t->files, (t->nfiles + 1) * sizeof(*f));
+	char **f = realloc(b->files, (b->nfiles + 1) * sizeof(*f));
 	if (!f) {
 		free(path);
 		return NULL;
 	}
-	t->files = f;
-	t->files[t->nfiles++] = path;
+	b->files = f;
+	b->files[b->nfiles++] = path;
 	return path;
-}
-
-static void temps_release(struct temps *t, FILE *log)
-{
-	for (size_t i = 0; i < t->nfiles; i++) {
-		if (!t->keep)
-			unlink(t->files[i]);
-		free(t->files[i]);
-	}
-	free(t->files);
-	if (!*t->dir)
-		return;
-	if (t->keep) {
-		if (log)
-			fprintf(log, "mkpatch: temporary files kept in '%s'\n", t->dir);
-	} else {
-		rmdir(t->dir);
-	}
 }
 
 /* TUs to rebuild: those defining functions of P, new functions, new
@@ -95,9 +70,10 @@ static const char *find_linker_script(const struct mp_build_opts *o)
 	return NULL;
 }
 
-static int link_package(const struct mp_program *new, char **objs, size_t nobjs, const char *so,
-			const struct mp_build_opts *o, int out_fd, struct mp_diag *d)
+static int link_objects(const struct mp_build *b, const struct mp_program *new, struct mp_diag *d)
 {
+	const struct mp_build_opts *o = b->opts;
+	const char *so = b->so;
 	const char *cc = NULL;
 	for (uint32_t i = 0; i < new->ntus && !cc; i++)
 		if (new->tus[i].recompile &&new->tus[i].argc)
@@ -106,7 +82,7 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 	char *script = NULL;
 	if (lds && asprintf(&script, "-Wl,-T,%s", lds) < 0)
 		return mp_fail(d, ENOMEM, "out of memory");
-	const char **argv = calloc(nobjs + 10, sizeof(*argv));
+	const char **argv = calloc(b->nobjs + 10, sizeof(*argv));
 	if (!argv) {
 		free(script);
 		return mp_fail(d, ENOMEM, "out of memory");
@@ -124,9 +100,9 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 		argv[n++] = script;
 	argv[n++] = "-o";
 	argv[n++] = so;
-	for (size_t i = 0; i < nobjs; i++)
-		argv[n++] = objs[i];
-	int rc = mp_run(argv, NULL, NULL, o->log, out_fd, d);
+	for (size_t i = 0; i < b->nobjs; i++)
+		argv[n++] = b->objs[i];
+	int rc = mp_run_command(argv, NULL, NULL, o->log, b->log_fd, d);
 	free(argv);
 	free(script);
 	if (rc < 0)
@@ -142,27 +118,25 @@ static int link_package(const struct mp_program *new, char **objs, size_t nobjs,
 /* Recompiles every marked TU. A refusal from the plugin (an unsafe change
  * it found, written to the TU's refusals file) does not stop the others,
  * so that every culprit is reported at once; any other failure does. */
-static int recompile_all(const struct mp_program *old, const struct mp_program *new,
-			 struct temps *t, char ***objs, size_t *nobjs,
-			 const struct mp_build_opts *o, int out_fd, struct mp_findings *fi,
-			 struct mp_diag *d)
+static int recompile_all(struct mp_build *b, const struct mp_program *old,
+			 const struct mp_program *new, struct mp_findings *fi, struct mp_diag *d)
 {
 	bool refused = false;
-	*objs = calloc(new->ntus + 1, sizeof(**objs));
-	if (!*objs)
+	b->objs = calloc(new->ntus + 1, sizeof(*b->objs));
+	if (!b->objs)
 		return mp_fail(d, ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < new->ntus; i++) {
 		const struct mp_tu *tu = &new->tus[i];
 		if (!tu->recompile)
 			continue;
-		char *spec = temp_path(t, "tu", i, ".spec");
-		char *obj = temp_path(t, "tu", i, ".o");
-		char *refusals = temp_path(t, "tu", i, ".refusals");
+		char *spec = temp_path(b, "tu", i, ".spec");
+		char *obj = temp_path(b, "tu", i, ".o");
+		char *refusals = temp_path(b, "tu", i, ".refusals");
 		if (!spec || !obj || !refusals)
 			return mp_fail(d, ENOMEM, "out of memory");
 		int err = mp_write_spec(old, new, tu, spec, refusals, d);
 		if (!err)
-			err = mp_recompile(new, tu, spec, obj, o->log, out_fd, d);
+			err = mp_recompile(new, tu, spec, obj, b->opts->log, b->log_fd, d);
 		if (err && err != -ENOMEM) {
 			int n = mp_read_refusals(refusals, fi, d);
 			if (n < 0)
@@ -174,11 +148,11 @@ static int recompile_all(const struct mp_program *old, const struct mp_program *
 		}
 		if (err)
 			return err;
-		(*objs)[(*nobjs)++] = obj;
+		b->objs[b->nobjs++] = obj;
 	}
 	if (refused)
 		return -HP_EREFUSED;
-	if (!*nobjs)
+	if (!b->nobjs)
 		return mp_fail(d, HP_ERECOMPILE, "nothing to recompile");
 	return 0;
 }
@@ -203,42 +177,97 @@ static void add_first_error(const char *log_path, struct mp_diag *d)
 	fclose(f);
 }
 
-int mp_build_package(const struct mp_program *old, const struct mp_program *new,
-		     const struct mp_build_opts *o, struct mp_findings *fi, struct mp_diag *d)
+void mp_build_init(struct mp_build *b, const struct mp_build_opts *o)
 {
-	int out_fd = -1;
+	memset(b, 0, sizeof(*b));
+	b->opts = o;
+	b->log_fd = -1;
+}
+
+/* The compiler log, then the temporary directory. */
+static int create_outputs(struct mp_build *b, struct mp_diag *d)
+{
+	const struct mp_build_opts *o = b->opts;
 	if (o->compiler_log) {
-		out_fd = open(o->compiler_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (out_fd < 0)
+		b->log_fd = open(o->compiler_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (b->log_fd < 0)
 			return mp_fail(d, errno, "cannot write '%s': %s", o->compiler_log,
 				       strerror(errno));
 	}
-	struct temps t = {.keep = o->keep_temps};
 	const char *tmp = getenv("TMPDIR");
-	snprintf(t.dir, sizeof(t.dir), "%s/mkpatch.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(t.dir)) {
+	snprintf(b->dir, sizeof(b->dir), "%s/mkpatch.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(b->dir)) {
 		int e = errno;
-		t.dir[0] = 0;
-		if (out_fd >= 0)
-			close(out_fd);
+		b->dir[0] = 0;
 		return mp_fail(d, e, "cannot create a temporary directory: %s", strerror(e));
 	}
-	char **objs = NULL;
-	size_t nobjs = 0;
-	mark_tus(new);
-	int err = recompile_all(old, new, &t, &objs, &nobjs, o, out_fd, fi, d);
-	char *so = err ? NULL : temp_path(&t, "patch", 0, ".so");
-	if (!err && !so)
-		err = mp_fail(d, ENOMEM, "out of memory");
-	if (!err)
-		err = link_package(new, objs, nobjs, so, o, out_fd, d);
-	if (out_fd >= 0)
-		close(out_fd);
+	return 0;
+}
+
+/* The compilers are done with it once the patch is linked (or failed). */
+static void close_compiler_log(struct mp_build *b)
+{
+	if (b->log_fd >= 0)
+		close(b->log_fd);
+	b->log_fd = -1;
+}
+
+int mp_build_recompile(struct mp_build *b, const struct mp_program *old,
+		       const struct mp_program *new, struct mp_findings *fi, struct mp_diag *d)
+{
+	int err = create_outputs(b, d);
+	if (!err) {
+		mark_tus(new);
+		err = recompile_all(b, old, new, fi, d);
+	}
+	if (err)
+		close_compiler_log(b);
 	if (err == -HP_ERECOMPILE)
-		add_first_error(o->compiler_log, d);
-	if (!err)
-		err = mp_emit_package(old, new, so, o, fi, d);
-	free(objs);
-	temps_release(&t, o->log);
+		add_first_error(b->opts->compiler_log, d);
 	return err;
+}
+
+int mp_build_link(struct mp_build *b, const struct mp_program *new, struct mp_diag *d)
+{
+	b->so = temp_path(b, "patch", 0, ".so");
+	int err = b->so ? link_objects(b, new, d) : mp_fail(d, ENOMEM, "out of memory");
+	close_compiler_log(b);
+	if (err == -HP_ERECOMPILE)
+		add_first_error(b->opts->compiler_log, d);
+	return err;
+}
+
+static void remove_temps(struct mp_build *b)
+{
+	bool keep = b->opts && b->opts->keep_temps;
+	for (size_t i = 0; i < b->nfiles; i++) {
+		if (!keep)
+			unlink(b->files[i]);
+		free(b->files[i]);
+	}
+	free(b->files);
+	b->files = NULL;
+	b->nfiles = 0;
+	b->so = NULL;
+	if (!*b->dir)
+		return;
+	if (keep) {
+		if (b->opts->log)
+			fprintf(b->opts->log, "mkpatch: temporary files kept in '%s'\n", b->dir);
+	} else {
+		rmdir(b->dir);
+	}
+	b->dir[0] = 0;
+}
+
+void mp_build_release(struct mp_build *b)
+{
+	close_compiler_log(b);
+	hp_pkg_builder_free(b->manifest);
+	b->manifest = NULL;
+	mp_program_release(&b->patch);
+	free(b->objs);
+	b->objs = NULL;
+	b->nobjs = 0;
+	remove_temps(b);
 }

@@ -1,5 +1,7 @@
 /* Safety checks: the changes mkpatch refuses, each with the function,
- * variable, type or field that is the culprit. */
+ * variable, type or field that is the culprit. A check returns 0 or
+ * -ENOMEM: what it refuses is a finding (fi), and the pipeline's check
+ * stage (pipeline.h) turns findings into -HP_EREFUSED. */
 #ifndef MP_CHECK_H
 #define MP_CHECK_H
 
@@ -42,8 +44,8 @@ int mp_group_refusal(struct mp_refusal_groups *g, const char *culprit, const cha
 int mp_flush_refusal_groups(struct mp_refusal_groups *g, struct mp_findings *fi, const char *why);
 void mp_refusal_groups_release(struct mp_refusal_groups *g);
 
-/* Checks from metadata alone: patchability of P's targets, size, initial
- * value and TLS-ness of variables present in both. */
+/* After mp_include. Checks from metadata alone: patchability of P's
+ * targets, size, initial value and TLS-ness of variables present in both. */
 int mp_check_metadata(const struct mp_program *old, const struct mp_program *new,
 		      struct mp_findings *fi);
 
@@ -54,13 +56,5 @@ int mp_check_metadata(const struct mp_program *old, const struct mp_program *new
  * it as a new function and leaves the old one as it is). Without debug info
  * in both, records a warning instead. */
 int mp_check_types(const struct mp_program *old, struct mp_program *new, struct mp_findings *fi);
-
-/* The second opinion (after mp_compare, before mp_include): every
- * function in both builds is compared by machine code with addresses
- * normalised (machcode.h). One the metadata describes whose hash is the
- * same but whose code differs becomes MP_CHANGED with MP_WHY_MACHINE (and a
- * warning); one without metadata (assembly, objects built without the
- * plugin) whose code differs is refused, naming it. */
-int mp_check_machine_code(struct mp_program *old, struct mp_program *new, struct mp_findings *fi);
 
 #endif

@@ -5,7 +5,9 @@
 #include "model.h"
 
 /* Sets the twin pointers of TUs, functions and variables of both programs.
- * HP_EDIFFERENT when the two share no translation unit. */
+ * Returns 0, -HP_EDIFFERENT (message in d) when the two share no
+ * translation unit or a TU's hashes follow different rules in each (a
+ * plugin upgrade between the builds), or -ENOMEM. */
 int mp_correlate(struct mp_program *old, struct mp_program *new, struct mp_diag *d);
 
 #endif

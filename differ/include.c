@@ -148,7 +148,7 @@ int mp_include(struct mp_program *old, struct mp_program *new, struct mp_diff_st
 		struct mp_func *f = &new->funcs[i];
 		if (f->why & (MP_WHY_CONST | MP_WHY_MACHINE | MP_WHY_LINES)) {
 			/* joins S with its reason set by add_const_users,
-			 * mp_check_machine_code or mp_compare */
+			 * mp_compare_machine_code or mp_compare */
 		} else if (f->status == MP_CHANGED) {
 			f->why |= MP_WHY_SOURCE;
 			f->cause = changed_inlinee(new, f);

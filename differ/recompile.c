@@ -31,7 +31,7 @@ struct spec_out {
 	struct mp_map seen;
 };
 
-static void emit_line(struct spec_out *so, const char *kind, const char *name)
+static void spec_line(struct spec_out *so, const char *kind, const char *name)
 {
 	if (mp_map_get(&so->seen, kind, name))
 		return;
@@ -49,7 +49,7 @@ static void spec_ref_func(struct spec_out *f, const struct mp_program *old,
 	if (g && g->beside_old)
 		return;
 	if (g ? g->twin && !(g->tu == tu && g->in_p) : defined_in_old_symtab(old, name, 2))
-		emit_line(f, "old-func", name);
+		spec_line(f, "old-func", name);
 }
 
 static void spec_ref_var(struct spec_out *f, const struct mp_program *old,
@@ -57,7 +57,7 @@ static void spec_ref_var(struct spec_out *f, const struct mp_program *old,
 {
 	const struct mp_var *v = mp_find_var(new, name, tu);
 	if (v ? v->twin && !v->const_changed : defined_in_old_symtab(old, name, 1))
-		emit_line(f, "old-var", name);
+		spec_line(f, "old-var", name);
 }
 
 int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
@@ -75,9 +75,9 @@ int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
 		if (g->tu != tu)
 			continue;
 		if (g->in_p && g->twin)
-			emit_line(f, "keep", g->name);
+			spec_line(f, "keep", g->name);
 		else if (g->twin)
-			emit_line(f, "old-func", g->name);
+			spec_line(f, "old-func", g->name);
 		if (!g->in_p)
 			continue; /* dropped: its references do not matter */
 		for (uint32_t k = 0; k < g->ncalls; k++)
@@ -88,7 +88,7 @@ int mp_write_spec(const struct mp_program *old, const struct mp_program *new,
 	for (uint32_t i = 0; i < new->nvars; i++) {
 		const struct mp_var *v = &new->vars[i];
 		if (v->tu == tu && v->twin && !v->const_changed)
-			emit_line(f, "old-var", v->name); /* a changed constant: NEW's is kept */
+			spec_line(f, "old-var", v->name); /* a changed constant: NEW's is kept */
 	}
 	mp_map_release(&so.seen);
 	if (fclose(so.f))
@@ -130,8 +130,8 @@ static void log_command(FILE *log, const char *const *argv, const char *cwd, con
 	fputs(")\n", log);
 }
 
-int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log, int out_fd,
-	   struct mp_diag *d)
+int mp_run_command(const char *const *argv, const char *cwd, const char *env, FILE *log, int out_fd,
+		   struct mp_diag *d)
 {
 	log_command(log, argv, cwd, env);
 	int pipefd[2];
@@ -294,7 +294,7 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
 		return mp_fail(d, ENOMEM, "out of memory");
 	}
 	unlink(obj_path);
-	int rc = mp_run(argv, *tu->cwd ? tu->cwd : NULL, env, log, out_fd, d);
+	int rc = mp_run_command(argv, *tu->cwd ? tu->cwd : NULL, env, log, out_fd, d);
 	free(argv);
 	free(env);
 	if (rc < 0) {

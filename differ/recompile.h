@@ -25,7 +25,8 @@ int mp_read_refusals(const char *path, struct mp_findings *fi, struct mp_diag *d
  * object exists afterwards. When one command compiled several sources, the
  * other TUs of p (same cwd and argv) have their sources dropped from it.
  * log: where to echo the command, or NULL; out_fd: where the compiler's
- * own output goes, or -1 for mkpatch's stderr. */
+ * own output goes, or -1 for mkpatch's stderr. Returns 0, -HP_ERECOMPILE
+ * (message in d) or -ENOMEM. */
 int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char *spec_path,
 		 const char *obj_path, FILE *log, int out_fd, struct mp_diag *d);
 
@@ -33,7 +34,7 @@ int mp_recompile(const struct mp_program *p, const struct mp_tu *tu, const char 
  * variable (env may be NULL), its stdout and stderr on out_fd (-1: as
  * mkpatch's). Returns the exit status (0..255), or a negative errno when it
  * could not be started (message in d). */
-int mp_run(const char *const *argv, const char *cwd, const char *env, FILE *log, int out_fd,
-	   struct mp_diag *d);
+int mp_run_command(const char *const *argv, const char *cwd, const char *env, FILE *log, int out_fd,
+		   struct mp_diag *d);
 
 #endif

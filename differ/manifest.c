@@ -1,10 +1,11 @@
-/* Emit: map P and the proxy slots of the linked patch onto OLD.
+/* The manifest: P and the proxy slots of the linked patch mapped onto
+ * OLD; and the package written with it.
  *
  * Every target is given as its link-time address in OLD (st_value), with
  * the hash of OLD's bytes there, so the runtime verifies instead of
  * searching and works on stripped production binaries. */
 #define _GNU_SOURCE
-#include "emit.h"
+#include "build.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -158,8 +159,8 @@ static char *describe(const struct mp_program *new)
 }
 
 static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
-		const struct mp_program *new, const struct mp_program *pkg,
-		const struct mp_build_opts *o, struct mp_diag *d)
+		const struct mp_program *new, const struct mp_program *pkg, const char *name,
+		struct mp_diag *d)
 {
 	if (!old->elf.build_id_size)
 		return mp_fail(d, HP_EMALFORMED, "'%s' has no build-id (link with -Wl,--build-id)",
@@ -168,7 +169,7 @@ static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
 	int err = hp_pkg_builder_set_target(b, old->elf.build_id, old->elf.build_id_size,
 					    old->elf.path);
 	if (!err)
-		err = hp_pkg_builder_set_name(b, o->name, desc ? desc : "");
+		err = hp_pkg_builder_set_name(b, name, desc ? desc : "");
 	free(desc);
 	if (err)
 		return mp_fail(d, -err, "writing the manifest: %s", builder_reason(b, err));
@@ -180,29 +181,28 @@ static int fill(struct hp_pkg_builder *b, const struct mp_program *old,
 	return err ? err : add_hooks(b, pkg, d);
 }
 
-int mp_emit_package(const struct mp_program *old, const struct mp_program *new, const char *so,
-		    const struct mp_build_opts *o, struct mp_findings *fi, struct mp_diag *d)
+int mp_build_manifest(struct mp_build *b, const struct mp_program *old,
+		      const struct mp_program *new, struct mp_diag *d)
 {
-	(void)fi;
-	struct mp_program pkg;
-	int err = mp_program_open(&pkg, so, "patch", d);
-	if (err) {
-		mp_program_release(&pkg);
+	int err = mp_program_open(&b->patch, b->so, "patch", d);
+	if (err)
 		return err == -ENOMEM
 			       ? err
 			       : mp_fail(d, HP_ERECOMPILE, "reading the linked patch: %s", d->msg);
-	}
-	struct hp_pkg_builder *b = hp_pkg_builder_new();
-	err = b ? fill(b, old, new, &pkg, o, d) : mp_fail(d, ENOMEM, "out of memory");
-	if (!err && o->secret_key)
-		err = hp_pkg_builder_set_signing_key(b, o->secret_key);
-	if (!err) {
-		err = hp_pkg_builder_write(b, so, o->output);
-		if (err)
-			err = mp_fail(d, -err, "writing '%s': %s", o->output,
-				      builder_reason(b, err));
-	}
-	hp_pkg_builder_free(b);
-	mp_program_release(&pkg);
+	b->manifest = hp_pkg_builder_new();
+	if (!b->manifest)
+		return mp_fail(d, ENOMEM, "out of memory");
+	err = fill(b->manifest, old, new, &b->patch, b->opts->name, d);
+	if (!err && b->opts->secret_key)
+		err = hp_pkg_builder_set_signing_key(b->manifest, b->opts->secret_key);
 	return err;
+}
+
+int mp_build_write(struct mp_build *b, struct mp_diag *d)
+{
+	int err = hp_pkg_builder_write(b->manifest, b->so, b->opts->output);
+	if (err)
+		return mp_fail(d, -err, "writing '%s': %s", b->opts->output,
+			       builder_reason(b->manifest, err));
+	return 0;
 }

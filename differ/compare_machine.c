@@ -1,4 +1,4 @@
-/* The machine-code comparison in the pipeline (see check.h).
+/* The machine-code comparison in the pipeline (see diff.h).
  *
  * For a function the plugin describes, the post-optimisation hash is the
  * authority: it covers everything the code generator reads from the IR
@@ -17,7 +17,7 @@
  * (-Wl,--emit-relocs); without them the heuristic cannot tell a moved
  * address from a change, and a difference is refused as such. */
 #define _GNU_SOURCE /* asprintf */
-#include "check.h"
+#include "diff.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@
 
 #include <elf.h>
 
+#include "check.h"
 #include "machcode.h"
 
 static int cmp_u64(const void *a, const void *b)
@@ -125,7 +126,7 @@ static bool codegen_inputs_changed(const struct mp_tu *o, const struct mp_tu *n)
 
 /* (a) A function the plugin describes whose hash kept still joins S when
  * its compile command changed and its code did too. */
-static int check_described(struct mp_program *old, struct mp_program *new, struct mp_findings *fi)
+static int compare_described(struct mp_program *old, struct mp_program *new, struct mp_findings *fi)
 {
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		struct mp_func *f = &new->funcs[i], *o = f->twin;
@@ -208,8 +209,8 @@ static int refuse_inexact(struct mp_findings *fi, const char *const *names, size
 
 /* (b) A function without metadata (assembly, an object built without the
  * plugin) cannot be replaced: a change there is refused, naming it. */
-static int check_undescribed(const struct mp_program *old, const struct mp_program *new,
-			     struct mp_findings *fi)
+static int compare_undescribed(const struct mp_program *old, const struct mp_program *new,
+			       struct mp_findings *fi)
 {
 	size_t nn, no, ninexact = 0;
 	uint64_t *ndesc = described(new, &nn), *odesc = described(old, &no);
@@ -251,7 +252,7 @@ static int check_undescribed(const struct mp_program *old, const struct mp_progr
 	return err;
 }
 
-int mp_check_machine_code(struct mp_program *old, struct mp_program *new, struct mp_findings *fi)
+int mp_compare_machine_code(struct mp_program *old, struct mp_program *new, struct mp_findings *fi)
 {
 	int err = 0;
 	if (mp_mc_exact(&old->elf) && mp_mc_exact(&new->elf)) {
@@ -260,6 +261,6 @@ int mp_check_machine_code(struct mp_program *old, struct mp_program *new, struct
 			err = mp_mc_index(&new->elf);
 	}
 	if (!err)
-		err = check_described(old, new, fi);
-	return err ? err : check_undescribed(old, new, fi);
+		err = compare_described(old, new, fi);
+	return err ? err : compare_undescribed(old, new, fi);
 }
