@@ -101,8 +101,8 @@ static int hp_check_arrays(const struct hp_md_tu_disk *h, const char **why)
 		     h->record_size) ||
 	    !hp_fits(h->var_offset, h->var_count, sizeof(struct hp_md_var_disk), h->record_size))
 		return hp_reject(why, -HP_EMD_TRUNC, "function or variable array out of range");
-	if (h->func_offset % 8 || h->var_offset % 8)
-		return hp_reject(why, -HP_EMD_MALFORMED, "misaligned function or variable array");
+	/* The writer aligns the arrays, but decoding is byte by byte, so an
+	 * unaligned one reads as safely: it is accepted, as mkpatch always did. */
 	return 0;
 }
 
@@ -159,8 +159,6 @@ static int hp_check_refs(const struct hp_md_record *rec, const char **why)
 
 	if (!hp_fits(h->ref_offset, h->ref_count, 4, h->record_size))
 		return hp_reject(why, -HP_EMD_TRUNC, "reference array out of range");
-	if (h->ref_offset % 4)
-		return hp_reject(why, -HP_EMD_MALFORMED, "misaligned reference array");
 	for (uint32_t i = 0; i < h->ref_count; i++)
 		if (!hp_md_ref(rec, 0, i))
 			return hp_reject(why, -HP_EMD_TRUNC, "string offset out of range");
