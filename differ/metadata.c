@@ -1,41 +1,38 @@
-/* Reader of the .hotpatch section (format: hp_metadata_format.h).
+/* mkpatch's model of a binary's .hotpatch section (format:
+ * hp_metadata_format.h).
  *
- * The section is untrusted input: every offset, count and string is
- * checked against the record that holds it before use, so a truncated or
- * corrupted section is an error message, never a crash. */
+ * The section is untrusted input. format/metadata/hp_md_reader.c decodes
+ * and checks it — every offset, count and string against the record that
+ * holds it — so a truncated or corrupted section is an error message,
+ * never a crash. This file only turns the records it hands out into
+ * mp_tu, mp_func and mp_var, and indexes them by name. */
 #include "model.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hp_md_reader.h"
 #include "hp_metadata_format.h"
 
-struct record {
-	const uint8_t *base;
-	uint64_t size;
-	const char *strtab;
-	uint32_t strtab_size;
-	uint64_t at; /* section offset, for messages */
-};
-
-static int bad(struct mp_diag *d, const struct record *r, const char *what)
+/* A record the reader refused, in the words mkpatch has always used. */
+static int refused(struct mp_diag *d, const struct hp_md_iter *it, const struct hp_md_record *rec,
+		   int err)
 {
+	if (err == -HP_EMD_VERSION)
+		return mp_fail(d, HP_EMALFORMED,
+			       HP_MD_SECTION " version %u not supported (want %u)",
+			       rec->hdr.version, HP_MD_VERSION);
 	return mp_fail(d, HP_EMALFORMED, "malformed " HP_MD_SECTION " record at offset %llu: %s",
-		       (unsigned long long)r->at, what);
+		       (unsigned long long)it->error_offset, it->why ? it->why : hp_strerror(-err));
 }
 
-static bool range_ok(uint64_t off, uint64_t count, uint64_t elem, uint64_t size)
+/* An accessor failed on a record the reader checked: cannot happen. */
+static int inconsistent(struct mp_diag *d, const struct hp_md_record *rec)
 {
-	return off <= size && count <= (size - off) / elem;
-}
-
-static int str_at(const struct record *r, uint32_t off, const char **out, struct mp_diag *d)
-{
-	if (off >= r->strtab_size)
-		return bad(d, r, "string offset out of range");
-	*out = r->strtab + off;
-	return 0;
+	return mp_fail(d, HP_EMALFORMED,
+		       "malformed " HP_MD_SECTION " record at offset %llu: inconsistent record",
+		       (unsigned long long)rec->offset);
 }
 
 static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
@@ -56,18 +53,8 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
 	return 0;
 }
 
-static int slice(const struct record *r, const struct mp_tu *tu, uint32_t first, uint32_t count,
-		 const char ***out, uint32_t *n, struct mp_diag *d)
-{
-	if (first > tu->nrefs || count > tu->nrefs - first)
-		return bad(d, r, "reference list out of range");
-	*out = tu->refs + first;
-	*n = count;
-	return 0;
-}
-
-static int parse_func(const struct record *r, struct mp_tu *tu, const struct hp_md_func_disk *fd,
-		      struct mp_func *f, struct mp_diag *d)
+static void add_func(const struct hp_md_record *rec, struct mp_tu *tu,
+		     const struct hp_md_func_disk *fd, struct mp_func *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->address = fd->address;
@@ -75,93 +62,56 @@ static int parse_func(const struct record *r, struct mp_tu *tu, const struct hp_
 	f->line_hash = fd->line_hash;
 	f->flags = fd->flags;
 	f->entry_offset = fd->entry_offset;
-	f->tu = tu;
-	int err = str_at(r, fd->name, &f->name, d);
-	if (!err)
-		err = str_at(r, fd->origin, &f->origin, d);
-	if (!err)
-		err = str_at(r, fd->not_patchable_reason, &f->not_patchable_reason, d);
-	if (!err)
-		err = slice(r, tu, fd->inlined_first, fd->inlined_count, &f->inlined, &f->ninlined,
-			    d);
-	if (!err)
-		err = slice(r, tu, fd->calls_first, fd->calls_count, &f->calls, &f->ncalls, d);
-	if (!err)
-		err = slice(r, tu, fd->vars_first, fd->vars_count, &f->vars, &f->nvars, d);
-	if (!err && !*f->name)
-		err = bad(d, r, "function without a name");
-	if (!err && f->entry_offset > 16)
-		err = bad(d, r, "implausible entry offset");
-	return err;
+	f->name = hp_md_str(rec, fd->name);
+	f->origin = hp_md_str(rec, fd->origin);
+	f->not_patchable_reason = hp_md_str(rec, fd->not_patchable_reason);
+	/* the reader checked that each list is a slice of refs[] */
+	f->inlined = tu->refs + fd->inlined_first;
+	f->ninlined = fd->inlined_count;
+	f->calls = tu->refs + fd->calls_first;
+	f->ncalls = fd->calls_count;
+	f->vars = tu->refs + fd->vars_first;
+	f->nvars = fd->vars_count;
 }
 
-static int parse_var(const struct record *r, struct mp_tu *tu, const struct hp_md_var_disk *vd,
-		     struct mp_var *v, struct mp_diag *d)
+static void add_var(const struct hp_md_record *rec, const struct hp_md_var_disk *vd,
+		    struct mp_var *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->address = vd->address;
 	v->size = vd->size;
 	v->init_hash = vd->init_hash;
 	v->flags = vd->flags;
-	v->tu = tu;
-	int err = str_at(r, vd->name, &v->name, d);
-	if (!err)
-		err = str_at(r, vd->owner, &v->owner, d);
-	if (!err)
-		err = str_at(r, vd->source_name, &v->source_name, d);
-	if (!err && !*v->name)
-		err = bad(d, r, "variable without a name");
-	return err;
+	v->name = hp_md_str(rec, vd->name);
+	v->owner = hp_md_str(rec, vd->owner);
+	v->source_name = hp_md_str(rec, vd->source_name);
 }
 
-static int parse_tu_strings(const struct record *r, const struct hp_md_tu_disk *h, struct mp_tu *tu,
-			    struct mp_diag *d)
+static int add_tu(const struct hp_md_record *rec, struct mp_tu *tu, struct mp_diag *d)
 {
-	int err = str_at(r, h->source, &tu->source, d);
-	if (!err)
-		err = str_at(r, h->cwd, &tu->cwd, d);
-	if (!err)
-		err = str_at(r, h->output, &tu->output, d);
-	if (!err)
-		err = str_at(r, h->compiler_version, &tu->compiler_version, d);
-	if (!err)
-		err = str_at(r, h->plugin_version, &tu->plugin_version, d);
-	if (err)
-		return err;
-	if (!*tu->source)
-		return bad(d, r, "translation unit without a source path");
-	if (h->argc > r->strtab_size)
-		return bad(d, r, "argc out of range");
+	const struct hp_md_tu_disk *h = &rec->hdr;
+
+	memset(tu, 0, sizeof(*tu));
+	tu->flags = h->flags;
+	tu->compiler = h->compiler;
+	tu->hash_rules = h->hash_rules;
+	tu->source = hp_md_str(rec, h->source);
+	tu->cwd = hp_md_str(rec, h->cwd);
+	tu->output = hp_md_str(rec, h->output);
+	tu->compiler_version = hp_md_str(rec, h->compiler_version);
+	tu->plugin_version = hp_md_str(rec, h->plugin_version);
 	tu->argc = h->argc;
 	tu->argv = calloc((size_t)h->argc + 1, sizeof(*tu->argv));
 	if (!tu->argv)
 		return -ENOMEM;
-	uint32_t off = h->argv;
-	for (uint32_t i = 0; i < h->argc; i++) {
-		err = str_at(r, off, &tu->argv[i], d);
-		if (err)
-			return err;
-		off += (uint32_t)strlen(tu->argv[i]) + 1;
-	}
-	return 0;
-}
-
-static int parse_refs(const struct record *r, const struct hp_md_tu_disk *h, struct mp_tu *tu,
-		      struct mp_diag *d)
-{
-	if (!range_ok(h->ref_offset, h->ref_count, 4, r->size))
-		return bad(d, r, "reference array out of range");
+	if (hp_md_argv_all(rec, tu->argv))
+		return inconsistent(d, rec);
 	tu->refs = calloc(h->ref_count ? h->ref_count : 1, sizeof(*tu->refs));
 	if (!tu->refs)
 		return -ENOMEM;
 	tu->nrefs = h->ref_count;
-	for (uint32_t i = 0; i < h->ref_count; i++) {
-		uint32_t off;
-		memcpy(&off, r->base + h->ref_offset + 4ull * i, 4);
-		int err = str_at(r, off, &tu->refs[i], d);
-		if (err)
-			return err;
-	}
+	for (uint32_t i = 0; i < h->ref_count; i++)
+		tu->refs[i] = hp_md_ref(rec, 0, i);
 	return 0;
 }
 
@@ -169,12 +119,10 @@ struct caps {
 	uint32_t tus, funcs, vars;
 };
 
-static int parse_record(struct mp_program *p, struct caps *cap, const struct record *r,
-			const struct hp_md_tu_disk *h, struct mp_diag *d)
+static int add_record(struct mp_program *p, struct caps *cap, const struct hp_md_record *rec,
+		      struct mp_diag *d)
 {
-	if (!range_ok(h->func_offset, h->func_count, sizeof(struct hp_md_func_disk), r->size) ||
-	    !range_ok(h->var_offset, h->var_count, sizeof(struct hp_md_var_disk), r->size))
-		return bad(d, r, "function or variable array out of range");
+	const struct hp_md_tu_disk *h = &rec->hdr;
 	int err = grow((void **)&p->tus, &cap->tus, p->ntus + 1, sizeof(*p->tus));
 	if (!err)
 		err = grow((void **)&p->funcs, &cap->funcs, p->nfuncs + h->func_count,
@@ -187,56 +135,22 @@ static int parse_record(struct mp_program *p, struct caps *cap, const struct rec
 	/* Functions refer to their TU by index until parsing ends: the array
 	 * moves as it grows. */
 	struct mp_tu *tu = &p->tus[p->ntus++];
-	memset(tu, 0, sizeof(*tu));
-	tu->flags = h->flags;
-	tu->compiler = h->compiler;
-	tu->hash_rules = h->hash_rules;
-	err = parse_tu_strings(r, h, tu, d);
-	if (!err)
-		err = parse_refs(r, h, tu, d);
+	err = add_tu(rec, tu, d);
 	for (uint32_t i = 0; !err && i < h->func_count; i++) {
 		struct hp_md_func_disk fd;
-		memcpy(&fd, r->base + h->func_offset + sizeof(fd) * i, sizeof(fd));
-		err = parse_func(r, tu, &fd, &p->funcs[p->nfuncs], d);
-		if (!err)
-			p->funcs[p->nfuncs++].tu = (struct mp_tu *)(uintptr_t)(p->ntus - 1);
+		if (hp_md_func(rec, i, &fd))
+			return inconsistent(d, rec);
+		add_func(rec, tu, &fd, &p->funcs[p->nfuncs]);
+		p->funcs[p->nfuncs++].tu = (struct mp_tu *)(uintptr_t)(p->ntus - 1);
 	}
 	for (uint32_t i = 0; !err && i < h->var_count; i++) {
 		struct hp_md_var_disk vd;
-		memcpy(&vd, r->base + h->var_offset + sizeof(vd) * i, sizeof(vd));
-		err = parse_var(r, tu, &vd, &p->vars[p->nvars], d);
-		if (!err)
-			p->vars[p->nvars++].tu = (struct mp_tu *)(uintptr_t)(p->ntus - 1);
+		if (hp_md_var(rec, i, &vd))
+			return inconsistent(d, rec);
+		add_var(rec, &vd, &p->vars[p->nvars]);
+		p->vars[p->nvars++].tu = (struct mp_tu *)(uintptr_t)(p->ntus - 1);
 	}
 	return err;
-}
-
-static int check_header(const uint8_t *md, size_t size, uint64_t off, struct hp_md_tu_disk *h,
-			struct record *r, struct mp_diag *d)
-{
-	r->at = off;
-	r->base = md + off;
-	r->size = size - off;
-	if (size - off < sizeof(*h))
-		return bad(d, r, "truncated header");
-	memcpy(h, md + off, sizeof(*h));
-	if (memcmp(h->magic, HP_MD_MAGIC, 4))
-		return bad(d, r, "bad magic");
-	if (h->version != HP_MD_VERSION)
-		return mp_fail(d, HP_EMALFORMED,
-			       HP_MD_SECTION " version %u not supported (want %u)", h->version,
-			       HP_MD_VERSION);
-	if (h->header_size < sizeof(*h) || h->record_size < h->header_size ||
-	    h->record_size % HP_MD_ALIGN || h->record_size > size - off)
-		return bad(d, r, "bad header or record size");
-	r->size = h->record_size;
-	if (!range_ok(h->strtab_offset, h->strtab_size, 1, r->size) || h->strtab_size == 0)
-		return bad(d, r, "string table out of range");
-	r->strtab = (const char *)r->base + h->strtab_offset;
-	r->strtab_size = h->strtab_size;
-	if (r->strtab[0] || r->strtab[r->strtab_size - 1])
-		return bad(d, r, "string table not terminated");
-	return 0;
 }
 
 static int index_program(struct mp_program *p)
@@ -277,22 +191,18 @@ static int index_program(struct mp_program *p)
 int mp_metadata_parse(struct mp_program *p, const uint8_t *md, size_t size, struct mp_diag *d)
 {
 	struct caps cap = {0};
-	uint64_t off = 0;
-	while (off < size) {
-		/* Tolerate zero padding a linker may put between records. */
-		if (size - off >= 8 && !memcmp(md + off, "\0\0\0\0\0\0\0\0", 8)) {
-			off += 8;
-			continue;
-		}
-		struct hp_md_tu_disk h;
-		struct record r = {0};
-		int err = check_header(md, size, off, &h, &r, d);
-		if (!err)
-			err = parse_record(p, &cap, &r, &h, d);
+	struct hp_md_iter it;
+	struct hp_md_record rec;
+	int r;
+
+	hp_md_iter_init(&it, md, size);
+	while ((r = hp_md_next(&it, &rec)) > 0) {
+		int err = add_record(p, &cap, &rec, d);
 		if (err)
 			return err;
-		off += h.record_size;
 	}
+	if (r < 0)
+		return refused(d, &it, &rec, r);
 	return index_program(p);
 }
 

@@ -362,18 +362,34 @@ static void hp_enc_header(struct hp_md_enc *e, unsigned char *p, const struct hp
 	hp_put32(p + 80, HP_MD_HASH_RULES);
 }
 
-int hp_md_asm_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs, size_t nf,
-		     const struct hp_md_var_desc *vars, size_t nv, char **text)
+/* The record laid out: its bytes, every address field 0, and where the
+ * ".quad sym" relocations go. */
+struct hp_md_layout {
+	unsigned char *rec;
+	size_t size;
+	struct hp_reloc *relocs;
+	size_t reloc_count;
+};
+
+static void hp_md_layout_release(struct hp_md_layout *l)
+{
+	free(l->rec);
+	free(l->relocs);
+	memset(l, 0, sizeof(*l));
+}
+
+static int hp_md_lay_out(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs,
+			 size_t nf, const struct hp_md_var_desc *vars, size_t nv,
+			 struct hp_md_layout *l)
 {
 	struct hp_md_enc e = {0};
-	struct hp_buf out = {0};
 	uint32_t(*fr)[3] = calloc(nf ? nf : 1, sizeof(*fr));
 	unsigned char *rec = NULL;
 	size_t off_vars, off_refs, off_str, size, i;
 	uint32_t argv0 = 0;
 	int err;
 
-	*text = NULL;
+	memset(l, 0, sizeof(*l));
 	if (!fr)
 		return -ENOMEM;
 	err = hp_enc_strings(&e, tu, funcs, nf, vars, nv, fr, &argv0);
@@ -427,14 +443,13 @@ int hp_md_asm_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_des
 		hp_put32(rec + off_refs + 4 * i, e.refs[i]);
 	memcpy(rec + off_str, e.strtab.buf.data, e.strtab.buf.len);
 
-	hp_emit_text(&out, rec, size, e.relocs, e.reloc_count);
-	hp_buf_add(&out, "", 1);
-	err = out.error;
-	if (err) {
-		free(out.data);
-		goto out_free;
-	}
-	*text = out.data;
+	l->rec = rec;
+	l->size = size;
+	l->relocs = e.relocs;
+	l->reloc_count = e.reloc_count;
+	rec = NULL;
+	e.relocs = NULL;
+	err = 0;
 out_free:
 	free(rec);
 	free(e.relocs);
@@ -442,5 +457,44 @@ out_free:
 	free(e.strtab.buf.data);
 	free(e.strtab.slots);
 	free(fr);
+	return err;
+}
+
+int hp_md_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs, size_t nf,
+		 const struct hp_md_var_desc *vars, size_t nv, unsigned char **rec, size_t *size)
+{
+	struct hp_md_layout l;
+	int err = hp_md_lay_out(tu, funcs, nf, vars, nv, &l);
+
+	*rec = NULL;
+	*size = 0;
+	if (err)
+		return err;
+	*rec = l.rec;
+	*size = l.size;
+	l.rec = NULL;
+	hp_md_layout_release(&l);
+	return 0;
+}
+
+int hp_md_asm_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs, size_t nf,
+		     const struct hp_md_var_desc *vars, size_t nv, char **text)
+{
+	struct hp_buf out = {0};
+	struct hp_md_layout l;
+	int err;
+
+	*text = NULL;
+	err = hp_md_lay_out(tu, funcs, nf, vars, nv, &l);
+	if (err)
+		return err;
+	hp_emit_text(&out, l.rec, l.size, l.relocs, l.reloc_count);
+	hp_buf_add(&out, "", 1);
+	err = out.error;
+	if (err)
+		free(out.data);
+	else
+		*text = out.data;
+	hp_md_layout_release(&l);
 	return err;
 }

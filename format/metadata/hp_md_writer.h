@@ -63,6 +63,15 @@ int hp_md_asm_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_des
 		     size_t func_count, const struct hp_md_var_desc *vars, size_t var_count,
 		     char **text);
 
+/* The same record as bytes, as the assembler lays it out before the
+ * linker relocates it: every address field holds 0 where the text has
+ * ".quad sym". *rec is malloc'd (the caller frees it), *size a multiple of
+ * HP_MD_ALIGN. For tests that read back what the plugins write; returns as
+ * hp_md_asm_encode() does. */
+int hp_md_encode(const struct hp_md_tu_desc *tu, const struct hp_md_func_desc *funcs,
+		 size_t func_count, const struct hp_md_var_desc *vars, size_t var_count,
+		 unsigned char **rec, size_t *size);
+
 #ifdef __cplusplus
 }
 #endif

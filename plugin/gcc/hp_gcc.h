@@ -27,6 +27,45 @@ struct hp_gcc_names {
 
 void hp_gcc_names_add(struct hp_gcc_names *l, const char *name);
 
+/* Trees outside the collector's sight. The plugin keeps trees, and names
+ * that are the IDENTIFIER_POINTER strings of decls (hp_gcc_symbol_name()
+ * returns no copy), in memory GCC's garbage collector does not scan:
+ * hp_gcc_funcs (xmalloc'd hp_gcc_func: decl, name, origin, the name lists),
+ * hp_gcc_early (a new'd hash_map keyed by FUNCTION_DECL, hp_gcc_inline.cc),
+ * hp_gcc_never_written (names), hp_gcc_proxies (trees), and auto_vecs local
+ * to one callback.
+ *
+ * Only those auto_vecs are free of GC points: no callback collects. The
+ * rest live across many, since GCC calls ggc_collect() at the end of
+ * every pass (execute_one_pass, unless TODO_do_not_ggc_collect): the body
+ * pass and the cgraph removal hook fill them function by function, the
+ * RTL entry pass reads them, PLUGIN_FINISH_UNIT drains them once the whole
+ * back end has run. What keeps their contents alive is that GCC itself
+ * still refers to each object:
+ *  - an hp_gcc_func's decl is a function GCC expanded: expansion releases
+ *    the body and the call edges but keeps the cgraph node, and the symbol
+ *    table is a GC root to the end of the unit. The decl keeps its
+ *    DECL_ASSEMBLER_NAME identifier, whose string is f->name. (Identifiers
+ *    are no roots themselves after parsing: ggc_protect_identifiers is then
+ *    false and the identifier table is weak.)
+ *  - a C file-scope function or variable stays reachable from
+ *    all_translation_units (the BLOCK_VARS of the unit) to the end, so the
+ *    names of such callees, inlined functions, clone origins and variables
+ *    stay valid; so do emitted variables (varpool nodes).
+ *  - patch mode: each slot is a varpool node (finalize_decl); tables are
+ *    found by DECL_UID and their copies are varpool nodes; entry names are
+ *    interned.
+ * Not covered: a decl that GCC makes itself or that only a function body
+ * holds (ipa-split's foo.part.0, a static local), once its node is removed
+ * and the body released. A key of hp_gcc_early (hp_gcc_early_by_name()
+ * reads every key's name) or a name taken from such a decl may then point
+ * into freed memory if a collection ran in between. Collections are rare
+ * in small units (ggc_collect() does nothing below ggc-min-heapsize
+ * growth), so the tests cannot show it. Interning those names
+ * (hp_gcc_intern) and keying hp_gcc_early by DECL_UID, as hp_gcc_patch.cc
+ * does for its tables, or a GC root (PLUGIN_REGISTER_GGC_ROOTS) would
+ * close it. */
+
 struct hp_gcc_func {
 	tree decl;
 	const char *name; /* symbol name, as in the object's symtab */

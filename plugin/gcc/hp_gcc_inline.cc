@@ -14,6 +14,9 @@
  */
 #include "hp_gcc.h"
 
+/* Keyed by decls the collector does not see from here: see "Trees outside
+ * the collector's sight" in hp_gcc.h for what keeps them alive, and when
+ * that does not hold. */
 static hash_map<tree, struct hp_gcc_names *> *hp_gcc_early;
 
 static struct hp_gcc_names *hp_gcc_early_set(tree decl)

@@ -1,6 +1,8 @@
 /* The .hotpatch reader accepts a well-formed record and turns every damaged
- * one (bad offsets, counts, strings, truncation) into HP_EMALFORMED. */
+ * one (bad offsets, counts, strings, truncation) into HP_EMALFORMED, with a
+ * message naming the record's offset and what is wrong. */
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -174,6 +176,49 @@ static void test_bad_function_fields(void **state)
 	assert_int_equal(parse(&r, r.size), -HP_EMALFORMED);
 }
 
+/* mkpatch's message for data[0..size). */
+static void expect_message(const uint8_t *data, size_t size, const char *want)
+{
+	struct mp_program p;
+	struct mp_diag d;
+	memset(&p, 0, sizeof(p));
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(mp_metadata_parse(&p, data, size, &d), -HP_EMALFORMED);
+	assert_string_equal(d.msg, want);
+	mp_program_release(&p);
+}
+
+static void test_messages_name_offset_and_fault(void **state)
+{
+	(void)state;
+	struct rec r, two;
+	char want[128];
+	build(&r);
+	r.h->magic[0] = 'X';
+	expect_message(r.buf, r.size, "malformed .hotpatch record at offset 0: bad magic");
+	build(&r);
+	r.h->version = 99;
+	expect_message(r.buf, r.size, ".hotpatch version 99 not supported (want 1)");
+	build(&r);
+	expect_message(r.buf, 40, "malformed .hotpatch record at offset 0: truncated header");
+	build(&r);
+	r.h->strtab_size = 0;
+	expect_message(r.buf, r.size,
+		       "malformed .hotpatch record at offset 0: string table out of range");
+	build(&r);
+	r.h->argc = 0x7fffffff;
+	expect_message(r.buf, r.size, "malformed .hotpatch record at offset 0: argc out of range");
+	/* the second record is at fault */
+	build(&r);
+	memset(&two, 0, sizeof(two));
+	memcpy(two.buf, r.buf, r.size);
+	((struct hp_md_func_disk *)(r.buf + r.h->func_offset))->entry_offset = 17;
+	memcpy(two.buf + r.size + 8, r.buf, r.size);
+	snprintf(want, sizeof(want),
+		 "malformed .hotpatch record at offset %zu: implausible entry offset", r.size + 8);
+	expect_message(two.buf, 2 * r.size + 8, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_every_truncation_fails),
 		cmocka_unit_test(test_bad_header_fields),
 		cmocka_unit_test(test_bad_function_fields),
+		cmocka_unit_test(test_messages_name_offset_and_fault),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* libFuzzer harness of mkpatch's reader of the .hotpatch metadata
- * (mp_metadata_parse, differ/metadata.c): the bytes of the section as a
+ * (mp_metadata_parse, differ/metadata.c, on the format's reader
+ * format/metadata/hp_md_reader.c): the bytes of the section as a
  * plugin-built binary carries them. mp_program_open() hands the parser
  * exactly this, the section's contents, so the buffer entry point is the
  * whole parser. After a successful parse the harness reads everything the
