@@ -122,21 +122,24 @@ struct hp_loaded;
 
 /* The caller's package as read now. */
 struct hp_sealed {
-	int fd;		       /* sealed copy; that of *old when it is the same package */
+	int fd; /* sealed copy (once loaded); that of *old when it is the same package */
 	struct hp_loaded *old; /* a package with these bytes loaded before, or NULL */
-	uint8_t *bytes;	       /* what was read */
+	uint8_t *bytes;	       /* what was read: what is verified */
 	size_t size;
+	uint64_t delta; /* how far its link-time addresses were moved */
 };
 
-/* Reads fd into a sealed memfd (or finds the same bytes loaded before). */
-int hp_seal_package(int fd, struct hp_sealed *s, char *err, size_t errlen);
-/* After a failed apply: what hp_seal_package made and nothing keeps. */
+/* Reads fd into memory (or finds the same bytes loaded before). */
+int hp_read_package(int fd, struct hp_sealed *s, char *err, size_t errlen);
+/* After a failed apply: what was made and nothing keeps. */
 void hp_sealed_release(struct hp_sealed *s);
 /* After a successful apply: the sealed copy belongs to the registry. */
 void hp_sealed_keep(void *dl, struct hp_sealed *s);
-/* dlopen()s the sealed copy; pkg gets its segments. */
-int hp_load_package(const struct hp_sealed *s, void **dl, struct hp_image *pkg, char *err,
-		    size_t errlen);
+/* Writes the sealed copy — moved next to target's code when it can be
+ * (hp_rebase.c), so the padding's jump reaches the replacements — and
+ * dlopen()s it; pbias gets the address the manifest's offsets are from. */
+int hp_load_package(struct hp_sealed *s, const struct hp_image *target, void **dl, uintptr_t *pbias,
+		    char *err, size_t errlen);
 /* Fills the package's proxy slots with the target's addresses. */
 int hp_fill_slots(const struct hp_manifest *m, uintptr_t tbias, uintptr_t pbias, struct hp_cw *cw,
 		  char *err, size_t errlen);

@@ -100,6 +100,11 @@ const char *hp_sync_mode(void);
  * *slot is its 8-byte target, writable without mprotect. */
 int hp_tramp_alloc(uintptr_t lo, uintptr_t hi, uintptr_t *jmp, uintptr_t *slot, char *err,
 		   size_t errlen);
+/* Maps len bytes (anonymous, prot) at an address aligned to align such
+ * that the whole mapping is within rel32 reach of [lo, hi], never over
+ * anything mapped already. Returns the address, or 0 when no such space
+ * is free. */
+uintptr_t hp_map_near(uintptr_t lo, uintptr_t hi, size_t len, size_t align, int prot);
 /* Returns a trampoline that no thread has ever been sent to. */
 void hp_tramp_free(uintptr_t jmp);
 /* Trampolines in use, for status. */
@@ -230,6 +235,16 @@ void hp_render_old_code(FILE *f, unsigned id, int json, int status);
 
 /* ---- control listener (hp_control.c) ---- */
 const char *hp_listener_path(void);
+
+/* ---- moving a package next to its target (hp_rebase.c) ---- */
+
+/* The package's loadable extent at link time: lowest address (aligned),
+ * length (page-rounded), largest segment alignment. */
+int hp_pkg_extent(const void *bytes, size_t size, uint64_t *lo, uint64_t *len, uint64_t *align);
+/* Moves every link-time address of the package in bytes by delta.
+ * -ENOTSUP when it holds something this cannot move; bytes are then
+ * partly moved and must not be used. */
+int hp_pkg_rebase(void *bytes, size_t size, uint64_t delta);
 
 /* hp_pkg_code.c: the package's ELF image (bytes, as read) has no code
  * that runs while it is loaded, and every replacement and slot of m lies in

@@ -2,6 +2,7 @@
  * loaded, the dynamic loader, the proxy slots, and the trusted keys. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -16,9 +17,12 @@
 /* Packages ever loaded, each as the sealed in-memory copy its loader name
  * refers to.
  *
- * What is verified is what runs: the caller's file is read once into a
- * memfd sealed against every write, the manifest and checksum are read from
- * that copy, and the loader maps that copy. Rewriting the package file
+ * What is verified is what runs: the caller's file is read once into the
+ * runtime's memory, the manifest and checksum are read from there, and
+ * the loader maps a memfd written from those bytes and sealed against
+ * every write before dlopen. The only change on the way is hp_rebase.c's:
+ * the link-time addresses move so the package lands next to its target
+ * (its code and data bytes stay as verified). Rewriting the package file
  * during or after an apply changes nothing in the process.
  *
  * glibc recognises an already loaded object by name before it opens the
@@ -31,7 +35,8 @@
 struct hp_loaded {
 	void *dl;
 	int fd;
-	void *bytes; /* the package, to recognise it when it comes again */
+	uint64_t delta; /* how far hp_pkg_rebase moved it */
+	void *bytes;	/* the package as read, to recognise it when it comes again */
 	size_t size;
 	struct hp_loaded *next;
 };
@@ -45,7 +50,7 @@ static struct hp_loaded *find_loaded(const void *bytes, size_t size)
 	return NULL;
 }
 
-int hp_seal_package(int fd, struct hp_sealed *s, char *err, size_t errlen)
+int hp_read_package(int fd, struct hp_sealed *s, char *err, size_t errlen)
 {
 	int ret;
 
@@ -56,8 +61,64 @@ int hp_seal_package(int fd, struct hp_sealed *s, char *err, size_t errlen)
 	s->old = find_loaded(s->bytes, s->size);
 	if (s->old) {
 		s->fd = s->old->fd;
-		return 0;
+		s->delta = s->old->delta;
 	}
+	return 0;
+}
+
+/* The span of target's executable segments. */
+static int target_code(const struct hp_image *target, uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = UINTPTR_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < target->nseg; i++) {
+		const struct hp_segment *g = &target->seg[i];
+
+		if (!(g->flags & PF_X))
+			continue;
+		if (target->bias + g->vaddr < *lo)
+			*lo = target->bias + g->vaddr;
+		if (target->bias + g->vaddr + g->memsz > *hi)
+			*hi = target->bias + g->vaddr + g->memsz;
+	}
+	return *lo < *hi ? 0 : -ENOENT;
+}
+
+/* A copy of s's bytes moved next to target, with the range reserved
+ * (PROT_NONE) in *near and *len until the loader takes it; NULL to load the
+ * package where the kernel likes (HOTPATCH_NEAR=0, no free range, or a
+ * package hp_pkg_rebase cannot move). */
+static void *moved_copy(struct hp_sealed *s, const struct hp_image *target, uintptr_t *near,
+			uint64_t *len)
+{
+	const char *env = getenv("HOTPATCH_NEAR");
+	uint64_t lo, align;
+	uintptr_t tlo, thi;
+	void *copy;
+
+	*near = 0;
+	if ((env && strcmp(env, "0") == 0) || target_code(target, &tlo, &thi) ||
+	    hp_pkg_extent(s->bytes, s->size, &lo, len, &align))
+		return NULL;
+	copy = malloc(s->size);
+	if (!copy)
+		return NULL;
+	*near = hp_map_near(tlo, thi, *len, align, PROT_NONE);
+	memcpy(copy, s->bytes, s->size);
+	if (*near && hp_pkg_rebase(copy, s->size, *near - lo) == 0) {
+		s->delta = *near - lo;
+		return copy;
+	}
+	if (*near)
+		munmap((void *)*near, *len);
+	*near = 0;
+	free(copy);
+	return NULL;
+}
+
+/* Writes the sealed copy the loader maps. */
+static int write_sealed(struct hp_sealed *s, const void *bytes, char *err, size_t errlen)
+{
 	s->fd = memfd_create("hotpatch-package", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->fd < 0) {
 		hp_seterr(err, errlen, "cannot make a sealed copy of the package: %s",
@@ -65,7 +126,7 @@ int hp_seal_package(int fd, struct hp_sealed *s, char *err, size_t errlen)
 		return -errno;
 	}
 	for (size_t done = 0; done < s->size;) {
-		ssize_t n = write(s->fd, (char *)s->bytes + done, s->size - done);
+		ssize_t n = write(s->fd, (const char *)bytes + done, s->size - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -81,7 +142,8 @@ int hp_seal_package(int fd, struct hp_sealed *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* After a failed apply: what seal_package made and nothing keeps. */
+/* After a failed apply: what hp_read_package and hp_load_package made and
+ * nothing keeps. */
 void hp_sealed_release(struct hp_sealed *s)
 {
 	if (!s->old && s->fd >= 0)
@@ -103,7 +165,7 @@ void hp_sealed_keep(void *dl, struct hp_sealed *s)
 	}
 	l = malloc(sizeof(*l));
 	if (l) {
-		*l = (struct hp_loaded){dl, s->fd, s->bytes, s->size, loaded};
+		*l = (struct hp_loaded){dl, s->fd, s->delta, s->bytes, s->size, loaded};
 		loaded = l;
 	} else {
 		free(s->bytes); /* the copy stays open and unnamed: harmless */
@@ -111,34 +173,48 @@ void hp_sealed_keep(void *dl, struct hp_sealed *s)
 	*s = (struct hp_sealed){.fd = -1};
 }
 
-int hp_load_package(const struct hp_sealed *s, void **dl, struct hp_image *pkg, char *err,
-		    size_t errlen)
+int hp_load_package(struct hp_sealed *s, const struct hp_image *target, void **dl, uintptr_t *pbias,
+		    char *err, size_t errlen)
 {
 	struct link_map *lm;
 	char path[64];
-	int ret = -HP_ELOAD;
+	uintptr_t near = 0;
+	uint64_t len = 0;
+	int ret = 0;
 
+	if (!s->old) {
+		void *copy = moved_copy(s, target, &near, &len);
+
+		ret = write_sealed(s, copy ? copy : s->bytes, err, errlen);
+		free(copy);
+		/* The loader maps at the moved address only if it is free: let
+		 * the reservation go just before. Should another thread take
+		 * it meanwhile, the package lands elsewhere, its bias says so,
+		 * and the sites route through trampolines. */
+		if (near)
+			munmap((void *)near, len);
+		if (ret)
+			return ret;
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
 	*dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!*dl) {
 		const char *why = dlerror();
 
 		hp_seterr(err, errlen, "cannot load package: %s", why ? why : "dlopen failed");
-		goto close_fd;
+		return -HP_ELOAD;
 	}
-	if (dlinfo(*dl, RTLD_DI_LINKMAP, &lm) != 0 || hp_image_by_bias(lm->l_addr, pkg) != 0) {
-		hp_seterr(err, errlen, "cannot find the loaded package's segments");
-		goto close_dl;
+	if (dlinfo(*dl, RTLD_DI_LINKMAP, &lm) != 0) {
+		hp_seterr(err, errlen, "cannot find where the package was loaded");
+		dlclose(*dl);
+		*dl = NULL;
+		return -HP_ELOAD;
 	}
-	/* replacements and slots were checked against these segments before
-	 * loading (hp_pkg_check_code) */
+	/* Manifest offsets are from the package's own link-time base. The
+	 * replacements and slots were checked against its segments before
+	 * loading (hp_pkg_check_code). */
+	*pbias = lm->l_addr + s->delta;
 	return 0;
-close_dl:
-	dlclose(*dl);
-	*dl = NULL;
-	ret = -HP_EOUTSIDE;
-close_fd:
-	return ret;
 }
 
 /* Fills the package's proxy slots (they may sit in RELRO memory). The

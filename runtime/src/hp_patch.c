@@ -123,7 +123,8 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 		    size_t errlen)
 {
 	struct hp_manifest *m = NULL;
-	struct hp_image img, pkg;
+	struct hp_image img;
+	uintptr_t pbias = 0;
 	struct hp_cw cw = {0};
 	struct hp_switch *sw = NULL;
 	struct hp_site **existing = NULL;
@@ -137,7 +138,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 		err[0] = 0; /* stays "" on success unless a post-apply hook fails */
 	ret = hp_fp(HP_FP_APPLY_READ, err, errlen);
 	if (!ret)
-		ret = hp_seal_package(fd, &sealed, err, errlen);
+		ret = hp_read_package(fd, &sealed, err, errlen);
 	if (!ret && !(ret = hp_fp(HP_FP_APPLY_MANIFEST, err, errlen)))
 		ret = hp_pkg_read_mem(sealed.bytes, sealed.size, &m, err, errlen);
 	if (!ret && !(ret = hp_fp(HP_FP_APPLY_TRUST, err, errlen)))
@@ -187,19 +188,19 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 		goto unlock; /* ret == 0: it would apply */
 	}
 	if ((ret = hp_fp(HP_FP_APPLY_LOAD, err, errlen)) ||
-	    (ret = hp_load_package(&sealed, &p->dl, &pkg, err, errlen)))
+	    (ret = hp_load_package(&sealed, &img, &p->dl, &pbias, err, errlen)))
 		goto unlock;
-	ret = hp_fill_slots(m, img.bias, pkg.bias, &cw, err, errlen);
+	ret = hp_fill_slots(m, img.bias, pbias, &cw, err, errlen);
 	if (ret)
 		goto close_dl;
 	/* Pre-apply hooks: every check passed, the slots reach the program,
 	 * and no code page has been touched yet. */
 	if ((ret = hp_fp(HP_FP_APPLY_PRE_HOOKS, err, errlen)) ||
-	    (ret = run_pre_hooks(m, pkg.bias, HP_PKG_HOOK_PRE_APPLY, err, errlen)))
+	    (ret = run_pre_hooks(m, pbias, HP_PKG_HOOK_PRE_APPLY, err, errlen)))
 		goto close_dl;
 	for (size_t i = 0; i < m->func_count; i++)
 		sw[i] = (struct hp_switch){.site = existing[i],
-					   .to = pkg.bias + m->funcs[i].replacement_offset};
+					   .to = pbias + m->funcs[i].replacement_offset};
 	if ((ret = prepare_sites(m, img.bias, p, sw, new_site, err, errlen)))
 		goto close_dl;
 	if ((ret = hp_write_prepare(sw, m->func_count, 0, &cw, err, errlen))) {
@@ -218,7 +219,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	hp_cw_finish(&cw);
 	hp_sealed_keep(p->dl, &sealed);
 	p->m = m;
-	p->pbias = pkg.bias;
+	p->pbias = pbias;
 	clock_gettime(CLOCK_REALTIME, &p->applied);
 	hp_patch_add(p);
 	hp_registry_unlock();
@@ -228,7 +229,7 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	free(existing);
 	free(new_site);
 	/* Applied whatever a post-apply hook says. */
-	run_post_hooks(m, pkg.bias, HP_PKG_HOOK_POST_APPLY, "applied", err, errlen);
+	run_post_hooks(m, pbias, HP_PKG_HOOK_POST_APPLY, "applied", err, errlen);
 	return 0;
 
 close_dl:

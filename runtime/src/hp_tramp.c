@@ -49,55 +49,68 @@ static int fill_area(uintptr_t code)
 	return mprotect((void *)code, PAGE, PROT_READ | PROT_EXEC);
 }
 
-/* Tries hints stepping away from the image on both sides; the kernel
- * honours MAP_FIXED_NOREPLACE only where the range is free. */
+uintptr_t hp_map_near(uintptr_t lo, uintptr_t hi, size_t len, size_t align, int prot)
+{
+	uintptr_t step = 16ul << 20;
+
+	if (align < PAGE)
+		align = PAGE;
+	for (unsigned k = 1; k < 96; k++) {
+		uintptr_t up = ((hi + align - 1) & ~(align - 1)) + k * step;
+		uintptr_t down = ((lo & ~(align - 1)) - k * step) & ~(align - 1);
+
+		/* Below first: above an executable lies its brk heap, which a
+		 * mapping there would stop from growing. */
+		for (int side = 0; side < 2; side++) {
+			uintptr_t hint = side ? up : down;
+			void *p;
+
+			if ((!side && down > lo) || !in_reach(hint, lo, hi) ||
+			    !in_reach(hint + len, lo, hi))
+				continue;
+			p = mmap((void *)hint, len, prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+			if (p == MAP_FAILED)
+				continue;
+			if ((uintptr_t)p == hint)
+				return hint;
+			munmap(p, len); /* kernel without NOREPLACE */
+		}
+	}
+	return 0;
+}
+
+/* A new area near [lo, hi]. */
 static struct area *map_area(uintptr_t lo, uintptr_t hi, int *ret, char *err, size_t errlen)
 {
 	struct area *a = calloc(1, sizeof(*a));
-	uintptr_t step = 16ul << 20;
+	uintptr_t code;
 
 	*ret = -ENOMEM;
 	if (!a) {
 		hp_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
-	for (unsigned k = 1; k < 96; k++) {
-		uintptr_t up = ((hi + PAGE - 1) & ~(PAGE - 1)) + k * step;
-		uintptr_t down = (lo & ~(PAGE - 1)) - k * step;
-
-		for (int side = 0; side < 2; side++) {
-			uintptr_t hint = side ? down : up;
-			void *p;
-
-			if ((side && down > lo) || !in_reach(hint, lo, hi))
-				continue;
-			p = mmap((void *)hint, 2 * PAGE, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-			if (p == MAP_FAILED)
-				continue;
-			if ((uintptr_t)p != hint) { /* kernel without NOREPLACE */
-				munmap(p, 2 * PAGE);
-				continue;
-			}
-			if (fill_area(hint) < 0) {
-				int e = errno;
-
-				munmap(p, 2 * PAGE);
-				free(a);
-				*ret = -HP_EWX;
-				hp_seterr(err, errlen,
-					  "kernel refused an executable trampoline page (W^X "
-					  "policy?): %s",
-					  strerror(e));
-				return NULL;
-			}
-			a->code = hint;
-			return a;
-		}
+	code = hp_map_near(lo, hi, 2 * PAGE, PAGE, PROT_READ | PROT_WRITE);
+	if (!code) {
+		free(a);
+		hp_seterr(err, errlen,
+			  "no free address within 2 GiB of the target image for trampolines");
+		return NULL;
 	}
-	free(a);
-	hp_seterr(err, errlen, "no free address within 2 GiB of the target image for trampolines");
-	return NULL;
+	if (fill_area(code) < 0) {
+		int e = errno;
+
+		munmap((void *)code, 2 * PAGE);
+		free(a);
+		*ret = -HP_EWX;
+		hp_seterr(err, errlen,
+			  "kernel refused an executable trampoline page (W^X policy?): %s",
+			  strerror(e));
+		return NULL;
+	}
+	a->code = code;
+	return a;
 }
 
 int hp_tramp_alloc(uintptr_t lo, uintptr_t hi, uintptr_t *jmp, uintptr_t *slot, char *err,

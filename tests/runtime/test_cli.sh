@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Applies, stacks and reverts patches through the hotpatch CLI in engines
-# compiled at test time (plain, -fcf-protection, LD_PRELOAD), while three
+# compiled at test time (plain, -fcf-protection, LD_PRELOAD, and with
+# HOTPATCH_NEAR=0 the package far away behind trampolines), while three
 # threads call the patched functions in a tight loop.
 set -euo pipefail
 work=$1
@@ -25,12 +26,15 @@ run_variant() {
 		--proxy __hp_proxy.factor=factor
 	if [[ $v == preload ]]; then
 		start_target target-$v "$st" LD_PRELOAD="$HP_RUNTIME_LIB"
+	elif [[ $v == far ]]; then
+		start_target target-$v "$st" HOTPATCH_NEAR=0
 	else
 		start_target target-$v "$st"
 	fi
 	expect_state "$st" "3 2"
 	"$HP_CLI" apply "$pid" a-$v.hpk
 	expect_state "$st" "1003 6"
+	check_placement "$v"
 	"$HP_CLI" list "$pid" | grep -q fix-a || fail "list does not show fix-a"
 	"$HP_CLI" apply "$pid" b-$v.hpk           # stacks on compute
 	expect_state "$st" "2003 6"
@@ -64,6 +68,37 @@ run_variant() {
 	kill -9 "$pid"
 }
 
+# check_placement VARIANT: the package of $pid lies within 2 GiB of the
+# engine's code, reached by direct jumps (no trampoline); with
+# HOTPATCH_NEAR=0 it lies where the kernel put it, through trampolines.
+check_placement() {
+	local v=$1 tramps
+	tramps=$("$HP_CLI" --json status "$pid" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["trampolines"])')
+	python3 - "$pid" "$v" <<'PY' || fail "variant $1: package placement"
+import sys
+pid, v = sys.argv[1], sys.argv[2]
+exe = pkg = None
+for line in open(f"/proc/{pid}/maps"):
+    f = line.split()
+    lo, hi = (int(x, 16) for x in f[0].split("-"))
+    name = f[5] if len(f) > 5 else ""
+    if "x" in f[1] and name.endswith("target-" + v) and exe is None:
+        exe = (lo, hi)
+    if "hotpatch-package" in name and "x" in f[1]:
+        pkg = (lo, hi)
+assert exe and pkg, f"no code mapping found: exe {exe} package {pkg}"
+far = max(abs(pkg[1] - exe[0]), abs(exe[1] - pkg[0]))
+print(f"-- {v}: package code {pkg[0]:#x}, engine code {exe[0]:#x}, {far / 2**20:.0f} MiB apart")
+sys.exit(0 if (far < 2**31) == (v != "far") else 1)
+PY
+	if [[ $v == far ]]; then
+		((tramps > 0)) || fail "variant far: no trampoline in use"
+	else
+		((tramps == 0)) || fail "variant $v: $tramps trampolines in use, expected direct jumps"
+	fi
+}
+
 # What the compiler actually emits at the entry: the runtime accepts both.
 "$HP_CLANG" -O2 -fpatchable-function-entry=10,8 -falign-functions=16 -c "$HP_DATA/target.c" -o probe.o
 note "entry bytes: $(objdump -d probe.o | grep -A1 '<compute>:' | tail -1 | cut -f2)"
@@ -71,4 +106,5 @@ note "entry bytes: $(objdump -d probe.o | grep -A1 '<compute>:' | tail -1 | cut 
 run_variant plain
 run_variant cet -fcf-protection=full
 run_variant preload
+run_variant far
 echo PASS

@@ -45,12 +45,13 @@ start_target target "$st" HOTPATCH_TEST_APPLY_DELAY_MS=800
 expect_state "$st" "3 2"
 "$H" apply "$pid" a.hpk >cli.out 2>&1 &
 cli=$!
-# The target holds the package (its sealed copy) once it has read it.
+# The target holds the package (the descriptor the CLI sent) once it has
+# received the request; the apply then waits HOTPATCH_TEST_APPLY_DELAY_MS.
 for _ in $(seq 500); do
-	grep -q 'memfd:hotpatch-package' <<<"$(ls -l "/proc/$pid/fd" 2>/dev/null)" && break
+	grep -q "$work/a.hpk" <<<"$(ls -l "/proc/$pid/fd" 2>/dev/null)" && break
 	sleep 0.01
 done
-grep -q 'memfd:hotpatch-package' <<<"$(ls -l "/proc/$pid/fd")" || fail "the target never read the package"
+grep -q "$work/a.hpk" <<<"$(ls -l "/proc/$pid/fd")" || fail "the target never received the package"
 kill -9 "$cli"
 wait "$cli" 2>/dev/null || true
 wait_listed 1 # the apply went on without anyone to tell
