@@ -49,7 +49,9 @@ struct hp_cw {
 		int prot;
 	} * pages;
 	size_t n, cap;
-	char *maps; /* /proc/self/maps snapshot */
+	char *maps;   /* /proc/self/maps snapshot, without PROCMAP_QUERY */
+	int maps_fd;  /* its descriptor + 1 (0: not open yet) */
+	int no_query; /* the kernel lacks PROCMAP_QUERY */
 };
 
 /* Makes [addr, addr+len) writable, keeping every other permission (code
