@@ -140,7 +140,8 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	if (!ret)
 		ret = hp_read_package(fd, &sealed, err, errlen);
 	if (!ret && !(ret = hp_fp(HP_FP_APPLY_MANIFEST, err, errlen)))
-		ret = hp_pkg_read_mem(sealed.bytes, sealed.size, &m, err, errlen);
+		ret = (sealed.old ? hp_pkg_read_mem_known
+				  : hp_pkg_read_mem)(sealed.bytes, sealed.size, &m, err, errlen);
 	if (!ret && !(ret = hp_fp(HP_FP_APPLY_TRUST, err, errlen)))
 		ret = hp_trust_check(m, err, errlen);
 	if (ret) {
