@@ -33,10 +33,12 @@ static char listen_err[320];
 
 /* One descriptor kept in reserve (a duplicate of the listening socket), so
  * that an engine at RLIMIT_NOFILE still gets its control connections
- * answered: when accept() fails with EMFILE the listener lets the reserve
- * go and accepts into its slot; the connection's thread takes it back
- * when it closes the connection. Without it a client would wait in the
- * backlog until its timeout, told nothing. */
+ * answered. accept() takes a descriptor number before it waits, so a
+ * listener that comes back to accept() with none free fails at once
+ * (EMFILE); it then lets the reserve go and waits in accept() on its
+ * number, and a connection's thread takes the number of the connection
+ * it closes back into the reserve. Without it a client would wait in
+ * the backlog until its timeout, told nothing. */
 static int reserve_fd = -1;
 
 const char *hp_listener_path(void)
@@ -56,13 +58,17 @@ static unsigned fd_limit(void)
 
 /* How many descriptors could still be opened, counted up to need, without
  * opening any (which could take the last one from the engine): poll()
- * says POLLNVAL for every number that is not open. Costs one poll() per
- * 256 open descriptors; used only on failures and in status. */
+ * says POLLNVAL for every number that is not open. One of those is not
+ * free, though: the kernel takes the number for accept()'s descriptor
+ * before it waits, so the listener blocked in accept() holds one that
+ * nothing shows. Costs one poll() per 256 open descriptors; used only on
+ * failures and in status. */
 static unsigned fd_room(unsigned need)
 {
-	unsigned limit = fd_limit(), room = 0;
+	unsigned limit = fd_limit(), room = 0, held = listen_fd >= 0;
 	struct pollfd pf[256];
 
+	need += held;
 	for (unsigned base = 0; base < limit && room < need; base += 256) {
 		unsigned n = limit - base < 256 ? limit - base : 256;
 
@@ -74,7 +80,7 @@ static unsigned fd_room(unsigned need)
 		for (unsigned i = 0; i < n; i++)
 			room += !!(pf[i].revents & POLLNVAL);
 	}
-	return room;
+	return room > held ? room - held : 0;
 }
 
 /* Descriptors an operation opens at once at most, besides the connection
@@ -483,10 +489,10 @@ static void *listener_main(void *arg)
 		}
 		if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE ||
 		    errno == ENOBUFS || errno == ENOMEM) {
-			/* out of resources: retry soon (a connection is waiting,
-			 * so accept() would fail again at once) */
+			/* out of resources and no reserve: accept() would fail
+			 * again at once, so retry soon, refilling the reserve */
 			if (errno != EINTR && errno != ECONNABORTED) {
-				struct timespec ts = {0, 50 * 1000 * 1000};
+				struct timespec ts = {0, 100 * 1000 * 1000};
 
 				nanosleep(&ts, NULL);
 				reserve_refill(0);
