@@ -36,8 +36,8 @@ static char listen_err[320];
  * answered. accept() takes a descriptor number before it waits, so a
  * listener that comes back to accept() with none free fails at once
  * (EMFILE); it then lets the reserve go and waits in accept() on its
- * number, and a connection's thread takes the number of the connection
- * it closes back into the reserve. Without it a client would wait in
+ * number, and a connection's thread turns the connection it closes into
+ * the reserve (free_conn). Without it a client would wait in
  * the backlog until its timeout, told nothing. */
 static int reserve_fd = -1;
 
@@ -107,16 +107,14 @@ static void note_fd_limit(char *msg, size_t len, unsigned need, const char *what
 		 n ? ": " : "", fd_limit(), room, what, need);
 }
 
-/* Gives the reserve back its slot once a connection is closed. The
- * listener itself only tries (wait): hp_listener_stop() holds the lock
- * while it waits for the listener to end. */
-static void reserve_refill(int wait)
+/* Gives the reserve a number again, for the listener (after a failed
+ * accept). It only tries the lock: hp_listener_stop() holds it while it
+ * waits for the listener to end. */
+static void reserve_refill(void)
 {
 	int saved = errno;
 
-	if (wait)
-		pthread_mutex_lock(&listener_lock);
-	else if (pthread_mutex_trylock(&listener_lock))
+	if (pthread_mutex_trylock(&listener_lock))
 		return;
 	if (listen_fd >= 0 && __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE) < 0) {
 		int fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0), none = -1;
@@ -280,13 +278,25 @@ static void run_op(struct conn *c)
 	reply(c->fd, 0, msg);
 }
 
+/* Closes the connection; when the reserve is empty its number becomes the
+ * reserve at once (dup3 replaces the connection in one step, so no other
+ * thread of an engine at its limit can take the number in between). */
 static void free_conn(struct conn *c)
 {
+	int none = -1;
+
 	if (c->pkg_fd >= 0)
 		close(c->pkg_fd);
-	close(c->fd);
+	pthread_mutex_lock(&listener_lock);
+	if (listen_fd >= 0 && __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE) < 0 &&
+	    dup3(listen_fd, c->fd, O_CLOEXEC) == c->fd &&
+	    __atomic_compare_exchange_n(&reserve_fd, &none, c->fd, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		c->fd = -1;
+	pthread_mutex_unlock(&listener_lock);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
-	reserve_refill(1);
 }
 
 /* Takes the descriptors a message carried: the first one as the package,
@@ -470,7 +480,7 @@ static int accept_reserved(int lfd)
 	close(spare);
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) /* another thread of the engine took the slot first */
-		reserve_refill(0);
+		reserve_refill();
 	return fd;
 }
 
@@ -495,7 +505,7 @@ static void *listener_main(void *arg)
 				struct timespec ts = {0, 100 * 1000 * 1000};
 
 				nanosleep(&ts, NULL);
-				reserve_refill(0);
+				reserve_refill();
 			}
 			continue;
 		}
