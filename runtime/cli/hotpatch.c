@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,14 +186,124 @@ static int check_listener(int fd, pid_t pid, uid_t owner)
 	return 0;
 }
 
+/* The value of name in pid's environment as it was at exec, copied to
+ * buf; NULL when it is not set or cannot be read (another user's). */
+static const char *env_of(pid_t pid, const char *name, char *buf, size_t len)
+{
+	static char env[1 << 17];
+	size_t nlen = strlen(name), have = 0;
+	const char *found = NULL;
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while (have < sizeof(env) - 1 && (n = read(fd, env + have, sizeof(env) - 1 - have)) > 0)
+		have += (size_t)n;
+	close(fd);
+	env[have] = 0;
+	for (const char *e = env; e < env + have; e += strlen(e) + 1)
+		if (strncmp(e, name, nlen) == 0 && e[nlen] == '=') {
+			snprintf(buf, len, "%s", e + nlen + 1);
+			found = buf;
+		}
+	return found;
+}
+
+/* 1 when pid has libhotpatch.so mapped, 0 when it has not, -1 when its
+ * maps cannot be read (the runtime may also be linked in statically). */
+static int maps_runtime(pid_t pid)
+{
+	char path[64], line[4096];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/libhotpatch.so") != NULL;
+	fclose(f);
+	return found;
+}
+
+/* What is wrong with path, whose connect() failed with err: the first of
+ * its directories that is missing or not a directory, if any. */
+static void path_problem(const char *path, int err, char *why, size_t len)
+{
+	char prefix[PATH_MAX];
+	struct stat st;
+
+	snprintf(why, len, "%s", strerror(err));
+	if (err == ENAMETOOLONG) {
+		snprintf(why, len, "the path is %zu bytes, a socket address holds at most %zu",
+			 strlen(path), sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return;
+	}
+	for (const char *slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(slash - path), path);
+		if (lstat(prefix, &st) < 0) {
+			snprintf(why, len, "'%s': %s", prefix, strerror(errno));
+			return;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(why, len, "'%s' is not a directory", prefix);
+			return;
+		}
+	}
+}
+
+/* pid has no socket at path (connect: err): whether it runs the runtime at
+ * all, was told not to listen, or its runtime could not make the socket
+ * (it said why on its stderr at start; the CLI sees the same path). */
+static int no_socket(pid_t pid, const char *path, int err)
+{
+	char why[PATH_MAX + 64], val[256], ours[256];
+	const char *base = getenv("HOTPATCH_RUNDIR");
+	int runtime = maps_runtime(pid);
+
+	if (runtime == 0)
+		return fail("process %d runs no hotpatch runtime (nothing listening on %s; "
+			    "start it with libhotpatch linked or LD_PRELOADed)",
+			    (int)pid, path);
+	if (env_of(pid, "HOTPATCH_NO_LISTEN", val, sizeof(val)) && strcmp(val, "0") != 0)
+		return fail("process %d has no control socket: it was started with "
+			    "HOTPATCH_NO_LISTEN=%s",
+			    (int)pid, val);
+	path_problem(path, err, why, sizeof(why));
+	snprintf(ours, sizeof(ours), "%s", base && *base ? base : "/tmp");
+	if (!env_of(pid, "HOTPATCH_RUNDIR", val, sizeof(val)) || !*val)
+		snprintf(val, sizeof(val), "/tmp");
+	if (runtime > 0 && strcmp(val, ours) != 0)
+		return fail("process %d has no control socket at %s (%s): it runs with "
+			    "HOTPATCH_RUNDIR=%s, this command with %s",
+			    (int)pid, path, why, val, ours);
+	if (runtime > 0)
+		return fail("process %d has no control socket at %s (%s): its runtime could not "
+			    "create it and said why on its stderr at start",
+			    (int)pid, path, why);
+	return fail("process %d has no control socket at %s (%s): it runs no hotpatch "
+		    "runtime, or its runtime could not create the socket",
+		    (int)pid, path, why);
+}
+
 static int connect_to(pid_t pid, int *fd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char path[PATH_MAX];
 	uid_t owner = 0;
-	int ret = socket_path(pid, sa.sun_path, sizeof(sa.sun_path), &owner);
+	int ret = socket_path(pid, path, sizeof(path), &owner);
 
-	if (!ret)
-		ret = check_socket_dir(pid, sa.sun_path, owner);
+	if (ret)
+		return ret;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return no_socket(pid, path, ENAMETOOLONG);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ret = check_socket_dir(pid, sa.sun_path, owner);
 	if (ret)
 		return ret;
 	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -211,10 +322,8 @@ static int connect_to(pid_t pid, int *fd)
 			"process %d is not listening: %s is left over from a process that "
 			"ended (its runtime crashed or stopped listening, or the PID was reused)",
 			(int)pid, sa.sun_path);
-	if (ret == ENOENT)
-		return fail("process %d runs no hotpatch runtime (nothing listening on %s; "
-			    "start it with libhotpatch linked or LD_PRELOADed)",
-			    (int)pid, sa.sun_path);
+	if (ret == ENOENT || ret == ENOTDIR || ret == ENAMETOOLONG)
+		return no_socket(pid, sa.sun_path, ret);
 	if (ret == EACCES || ret == EPERM)
 		return fail("permission denied connecting to process %d (%s): only its owner "
 			    "or root may patch it",

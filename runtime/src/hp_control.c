@@ -6,11 +6,14 @@
  * queueing behind the first. list/status are answered by the listener. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,10 +28,103 @@ static int listen_fd = -1;
 static pid_t listen_pid;
 static pthread_t listener;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+/* Why the last hp_listener_start() failed, with the path it tried. */
+static char listen_err[320];
+
+/* One descriptor kept in reserve (a duplicate of the listening socket), so
+ * that an engine at RLIMIT_NOFILE still gets its control connections
+ * answered. accept() takes a descriptor number before it waits, so a
+ * listener that comes back to accept() with none free fails at once
+ * (EMFILE); it then lets the reserve go and waits in accept() on its
+ * number, and a connection's thread turns the connection it closes into
+ * the reserve (free_conn). Without it a client would wait in
+ * the backlog until its timeout, told nothing. */
+static int reserve_fd = -1;
 
 const char *hp_listener_path(void)
 {
 	return listen_fd >= 0 ? sock_path : "(not listening)";
+}
+
+/* RLIMIT_NOFILE's soft limit, capped where poll() could not look. */
+static unsigned fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 1u << 30)
+		return 1u << 30;
+	return (unsigned)rl.rlim_cur;
+}
+
+/* How many descriptors could still be opened, counted up to need, without
+ * opening any (which could take the last one from the engine): poll()
+ * says POLLNVAL for every number that is not open. One of those is not
+ * free, though: the kernel takes the number for accept()'s descriptor
+ * before it waits, so the listener blocked in accept() holds one that
+ * nothing shows. Costs one poll() per 256 open descriptors; used only on
+ * failures and in status. */
+static unsigned fd_room(unsigned need)
+{
+	unsigned limit = fd_limit(), room = 0, held = listen_fd >= 0;
+	struct pollfd pf[256];
+
+	need += held;
+	for (unsigned base = 0; base < limit && room < need; base += 256) {
+		unsigned n = limit - base < 256 ? limit - base : 256;
+
+		for (unsigned i = 0; i < n; i++)
+			pf[i] = (struct pollfd){.fd = (int)(base + i)};
+		while (poll(pf, n, 0) < 0)
+			if (errno != EINTR)
+				return need; /* cannot tell: say nothing */
+		for (unsigned i = 0; i < n; i++)
+			room += !!(pf[i].revents & POLLNVAL);
+	}
+	return room > held ? room - held : 0;
+}
+
+/* Descriptors an operation opens at once at most, besides the connection
+ * and the package: apply the sealed copy and the loader's (or
+ * /proc/self/maps'), revert /proc/self/maps, the old-code scan
+ * /proc/self/task and one file in it. */
+#define HP_FDS_APPLY 2
+#define HP_FDS_REVERT 1
+#define HP_FDS_SCAN 2
+
+/* Appends to msg (one line) that the process is at its descriptor limit,
+ * when it has fewer than need free: most of the steps that open one only
+ * say that they failed. */
+static void note_fd_limit(char *msg, size_t len, unsigned need, const char *what)
+{
+	unsigned room = fd_room(need);
+	size_t n = strlen(msg);
+
+	if (room >= need || strstr(msg, "RLIMIT_NOFILE") || n + 1 >= len)
+		return;
+	snprintf(msg + n, len - n,
+		 "%sthe process is at its file descriptor limit (RLIMIT_NOFILE %u, %u free; %s "
+		 "needs up to %u more)",
+		 n ? ": " : "", fd_limit(), room, what, need);
+}
+
+/* Gives the reserve a number again, for the listener (after a failed
+ * accept). It only tries the lock: hp_listener_stop() holds it while it
+ * waits for the listener to end. */
+static void reserve_refill(void)
+{
+	int saved = errno;
+
+	if (pthread_mutex_trylock(&listener_lock))
+		return;
+	if (listen_fd >= 0 && __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE) < 0) {
+		int fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0), none = -1;
+
+		if (fd >= 0 && !__atomic_compare_exchange_n(&reserve_fd, &none, fd, 0,
+							    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			close(fd);
+	}
+	pthread_mutex_unlock(&listener_lock);
+	errno = saved;
 }
 
 struct conn {
@@ -50,9 +146,22 @@ static void reply(int fd, int status, const char *text)
 
 static void reply_rendered(int fd, int status, int json)
 {
-	char *text = NULL;
+	char *text = NULL, warn[200] = "";
 	int ret = hp_render(status, json, &text);
 
+	/* What status cannot show in its own lines: an engine out of
+	 * descriptors can be listed, but applies and reverts will fail. */
+	if (!ret && status && !json) {
+		note_fd_limit(warn, sizeof(warn), HP_FDS_APPLY, "an apply");
+		if (warn[0]) {
+			char *more = NULL;
+
+			if (asprintf(&more, "%swarning: %s\n", text, warn) >= 0) {
+				free(text);
+				text = more;
+			}
+		}
+	}
 	reply(fd, ret, ret ? hp_strerror(ret) : text);
 	free(text);
 }
@@ -147,7 +256,13 @@ static void run_op(struct conn *c)
 	if (fp && !fired && !ret && !err[0])
 		snprintf(err, sizeof(err), "failpoint %s was not reached", fp);
 	if (ret) {
-		reply(c->fd, ret, err[0] ? err : hp_strerror(ret));
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", hp_strerror(ret));
+		if (c->req.op == HP_OP_APPLY)
+			note_fd_limit(err, sizeof(err), HP_FDS_APPLY, "an apply");
+		else
+			note_fd_limit(err, sizeof(err), HP_FDS_REVERT, "a revert");
+		reply(c->fd, ret, err);
 		return;
 	}
 	if (opts.verify_only && c->req.op == HP_OP_APPLY)
@@ -163,11 +278,24 @@ static void run_op(struct conn *c)
 	reply(c->fd, 0, msg);
 }
 
+/* Closes the connection; when the reserve is empty its number becomes the
+ * reserve at once (dup3 replaces the connection in one step, so no other
+ * thread of an engine at its limit can take the number in between). */
 static void free_conn(struct conn *c)
 {
+	int none = -1;
+
 	if (c->pkg_fd >= 0)
 		close(c->pkg_fd);
-	close(c->fd);
+	pthread_mutex_lock(&listener_lock);
+	if (listen_fd >= 0 && __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE) < 0 &&
+	    dup3(listen_fd, c->fd, O_CLOEXEC) == c->fd &&
+	    __atomic_compare_exchange_n(&reserve_fd, &none, c->fd, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		c->fd = -1;
+	pthread_mutex_unlock(&listener_lock);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 }
 
@@ -223,7 +351,8 @@ static int recv_req(struct conn *c, char *why, size_t len)
 	if ((mh.msg_flags & MSG_CTRUNC) && !fds) {
 		snprintf(why, len,
 			 "the process has no free file descriptor to receive the package "
-			 "(RLIMIT_NOFILE reached)");
+			 "(RLIMIT_NOFILE %u reached)",
+			 fd_limit());
 		return -EMFILE;
 	}
 	if (fds > 1 || (mh.msg_flags & MSG_CTRUNC)) {
@@ -338,6 +467,23 @@ fail:
 	free_conn(c);
 }
 
+/* A connection accepted into the reserve's slot when the process has no
+ * other (EMFILE, ENFILE), or -1 with errno set. */
+static int accept_reserved(int lfd)
+{
+	int spare = __atomic_exchange_n(&reserve_fd, -1, __ATOMIC_ACQ_REL), fd;
+
+	if (spare < 0) {
+		errno = EMFILE;
+		return -1;
+	}
+	close(spare);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) /* another thread of the engine took the slot first */
+		reserve_refill();
+	return fd;
+}
+
 static void *listener_main(void *arg)
 {
 	int lfd = (int)(intptr_t)arg;
@@ -345,14 +491,22 @@ static void *listener_main(void *arg)
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+			fd = accept_reserved(lfd);
 		if (fd >= 0) {
 			handle(fd);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE ||
 		    errno == ENOBUFS || errno == ENOMEM) {
-			if (errno != EINTR && errno != ECONNABORTED)
-				sleep(1); /* out of resources: retry later */
+			/* out of resources and no reserve: accept() would fail
+			 * again at once, so retry soon, refilling the reserve */
+			if (errno != EINTR && errno != ECONNABORTED) {
+				struct timespec ts = {0, 100 * 1000 * 1000};
+
+				nanosleep(&ts, NULL);
+				reserve_refill();
+			}
 			continue;
 		}
 		return NULL; /* socket shut down by hp_listener_stop() */
@@ -360,39 +514,64 @@ static void *listener_main(void *arg)
 }
 
 /* Our directory must be a real directory we own with mode 0700, or another
- * user could swap the socket. */
-static int make_dir(char *dir, size_t len)
+ * user could swap the socket. why names the path and what is wrong. */
+static int make_dir(char *dir, size_t len, char *why, size_t whylen)
 {
 	const char *base = getenv("HOTPATCH_RUNDIR");
 	struct stat st;
+	int n;
 
-	snprintf(dir, len, "%s/hotpatch-%u", base && *base ? base : "/tmp", (unsigned)geteuid());
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (!base || !*base)
+		base = "/tmp";
+	n = snprintf(dir, len, "%s/hotpatch-%u", base, (unsigned)geteuid());
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(why, whylen,
+			 "socket directory '%s/hotpatch-%u' is too long for a socket path (%zu "
+			 "bytes at most, with the socket's name)",
+			 base, (unsigned)geteuid(), len - 1);
+		return -ENAMETOOLONG;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(why, whylen, "cannot create socket directory '%s': %s", dir,
+			 strerror(errno));
 		return -errno;
-	if (lstat(dir, &st) < 0)
+	}
+	if (lstat(dir, &st) < 0) {
+		snprintf(why, whylen, "cannot use socket directory '%s': %s", dir, strerror(errno));
 		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		/* the first words are what test_badinput.sh looks for */
+		snprintf(why, whylen,
+			 "the socket directory is not ours or not private: '%s' must be a "
+			 "directory of uid %u with mode 0700",
+			 dir, (unsigned)geteuid());
 		return -EPERM;
+	}
 	return 0;
 }
 
-static int open_socket(void)
+static int open_socket(char *why, size_t whylen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[sizeof(sa.sun_path) - 16];
 	int fd, ret;
 
-	ret = make_dir(dir, sizeof(dir));
+	ret = make_dir(dir, sizeof(dir), why, whylen);
 	if (ret)
 		return ret;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%d.sock", dir, (int)getpid());
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return ret;
+	}
 	unlink(sa.sun_path); /* stale socket of a dead process with our pid */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
 	    listen(fd, 8) < 0) {
 		ret = -errno;
+		snprintf(why, whylen, "cannot listen on '%s': %s", sa.sun_path, strerror(errno));
 		close(fd);
 		unlink(sa.sun_path);
 		return ret;
@@ -409,7 +588,7 @@ HP_EXPORT int hp_listener_start(void)
 	pthread_mutex_lock(&listener_lock);
 	if (listen_fd >= 0 && listen_pid == getpid())
 		goto unlock;
-	fd = open_socket();
+	fd = open_socket(listen_err, sizeof(listen_err));
 	if (fd < 0) {
 		ret = fd;
 		goto unlock;
@@ -420,10 +599,14 @@ HP_EXPORT int hp_listener_start(void)
 	ret = -pthread_create(&listener, NULL, listener_main, (void *)(intptr_t)fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
+		snprintf(listen_err, sizeof(listen_err), "cannot start the listener thread: %s",
+			 strerror(-ret));
 		close(fd);
 		unlink(sock_path);
 		goto unlock;
 	}
+	/* No reserve is no failure: only an engine at its limit misses it. */
+	reserve_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	listen_fd = fd;
 	listen_pid = getpid();
 unlock:
@@ -439,6 +622,9 @@ HP_EXPORT void hp_listener_stop(void)
 		shutdown(listen_fd, SHUT_RDWR);
 		pthread_join(listener, NULL);
 		close(listen_fd);
+		int spare = __atomic_exchange_n(&reserve_fd, -1, __ATOMIC_ACQ_REL);
+		if (spare >= 0)
+			close(spare);
 	}
 	listen_fd = -1;
 	pthread_mutex_unlock(&listener_lock);
@@ -463,6 +649,10 @@ static void atfork_child(void)
 	pthread_mutex_init(&listener_lock, NULL);
 	hp_patch_atfork_child();
 	hp_sync_init();
+	if (reserve_fd >= 0) { /* the parent's socket: not ours to hold */
+		close(reserve_fd);
+		reserve_fd = -1;
+	}
 	if (listen_fd >= 0) {
 		close(listen_fd);
 		listen_fd = -1;
@@ -504,12 +694,9 @@ __attribute__((constructor)) static void hp_runtime_init(void)
 	 * live patching off without a trace. With the trusted-key message
 	 * above, the only text this library prints: at start-up, on the
 	 * engine's own stderr. */
-	int ret = hp_listener_start();
-	if (ret)
+	if (hp_listener_start())
 		fprintf(stderr,
-			"hotpatch: not listening for patches: %s (the socket directory must be "
-			"a directory of uid %u with mode 0700)\n",
-			ret == -EPERM ? "the socket directory is not ours or not private"
-				      : strerror(-ret),
-			(unsigned)geteuid());
+			"hotpatch: not listening for patches: %s; the process runs on, "
+			"unpatchable from the hotpatch CLI\n",
+			listen_err);
 }

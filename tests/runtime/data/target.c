@@ -4,12 +4,17 @@
  * watch behaviour flip as patches are applied and reverted.
  * Usage: target STATE [THREADS [INTERVAL_MS]].
  * Versions: original x*factor, patch A x*factor+1000, patch B x*factor+2000,
- * helper() original x+1, patch A x+5. */
+ * helper() original x+1, patch A x+5.
+ * HP_TEST_FD_HOG=FILE: while FILE exists, the main thread holds every
+ * descriptor but the number FILE says (and writes no state meanwhile, so
+ * that number stays exact); STATE.fds says "hogging N" or "released". */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int factor = 3;
@@ -43,6 +48,63 @@ static int valid(int x, int r)
 	return r == base || r == base + 1000 || r == base + 2000;
 }
 
+static void write_file(const char *path, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+		rename(tmp, path);
+	}
+}
+
+static int hog_fds[1 << 16], hog_n = -1;
+
+/* Fills the descriptor table, then frees exactly `keep` slots. */
+static void fd_hog(const char *ctl, const char *report)
+{
+	char buf[32] = "", msg[64];
+	FILE *f = fopen(ctl, "r");
+	int keep;
+
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return; /* still being written */
+	}
+	fclose(f);
+	keep = atoi(buf);
+	hog_n = 0;
+	while (hog_n < (int)(sizeof(hog_fds) / sizeof(hog_fds[0]))) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			break;
+		hog_fds[hog_n++] = fd;
+	}
+	/* one more for the report, taken back after it */
+	for (int i = 0; i < keep + 1 && hog_n > 0; i++)
+		close(hog_fds[--hog_n]);
+	snprintf(msg, sizeof(msg), "hogging %d\n", keep);
+	write_file(report, msg);
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		hog_fds[hog_n++] = fd;
+}
+
+static void fd_release(const char *report)
+{
+	while (hog_n > 0)
+		close(hog_fds[--hog_n]);
+	hog_n = -1;
+	write_file(report, "released\n");
+}
+
 static void *worker(void *arg)
 {
 	for (unsigned i = 0;; i++) {
@@ -69,6 +131,10 @@ int main(int argc, char **argv)
 	 * target write it seldom */
 	int interval_ms = argc > 3 ? atoi(argv[3]) : 5;
 
+	const char *hog = getenv("HP_TEST_FD_HOG");
+	char report[4096];
+
+	snprintf(report, sizeof(report), "%s.fds", state);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&t, NULL, worker, NULL);
@@ -83,6 +149,16 @@ int main(int argc, char **argv)
 		}
 	}
 	for (;;) {
+		struct stat st;
+
+		if (hog && hog_n < 0 && stat(hog, &st) == 0)
+			fd_hog(hog, report);
+		else if (hog && hog_n >= 0 && stat(hog, &st) < 0)
+			fd_release(report);
+		if (hog_n >= 0) { /* no descriptor to spare for the state */
+			usleep((useconds_t)interval_ms * 1000);
+			continue;
+		}
 		FILE *f = fopen(tmp, "w");
 
 		if (f) {
