@@ -28,7 +28,7 @@ static char *read_maps(void)
 {
 	size_t cap = 16384, len = 0;
 	char *buf = malloc(cap);
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), e;
 
 	if (fd < 0 || !buf)
 		goto fail;
@@ -56,9 +56,11 @@ static char *read_maps(void)
 	close(fd);
 	return buf;
 fail:
+	e = buf ? errno : ENOMEM;
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	errno = e; /* the caller says why */
 	return NULL;
 }
 

@@ -123,7 +123,7 @@ applied_code=$(code)
 applied_list=$(listing)
 hog 0
 expect_fail "revert, 0 free" \
-	"^hotpatch: cannot read /proc/self/maps: the process is at its file descriptor limit \($lim, 0 free; a revert needs up to 1 more\)$" \
+	"^hotpatch: cannot read /proc/self/maps: Too many open files: the process is at its file descriptor limit \($lim, 0 free; a revert needs up to 1 more\)$" \
 	"${H[@]}" revert "$pid"
 out=$("${H[@]}" status "$pid") || fail "status with a patch at the fd limit failed: $out"
 grep -q "^warning: the process is at its file descriptor limit ($lim" <<<"$out" ||
