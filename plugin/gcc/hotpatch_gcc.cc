@@ -157,6 +157,7 @@ __attribute__((visibility("default"))) int plugin_init(struct plugin_name_args *
 
 	hp_gcc_disable_ipa();
 	hp_gcc_entry_setup();
+	hp_gcc_keep_setup(info->base_name);
 
 	register_callback(info->base_name, PLUGIN_INFO, NULL, &hp_gcc_info);
 	hp_gcc_register_pass(info, hp_gcc_make_body_pass(g), "optimized", PASS_POS_INSERT_AFTER);

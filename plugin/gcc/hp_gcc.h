@@ -18,7 +18,8 @@ struct hp_md_var_desc;
 
 #define HP_GCC_PLUGIN_NAME "hotpatch-gcc"
 
-/* A growable array of interned names (each list is a set). */
+/* A growable array of interned names (each list is a set); adding copies
+ * the name. */
 struct hp_gcc_names {
 	const char **v;
 	size_t n;
@@ -27,44 +28,38 @@ struct hp_gcc_names {
 
 void hp_gcc_names_add(struct hp_gcc_names *l, const char *name);
 
-/* Trees outside the collector's sight. The plugin keeps trees, and names
- * that are the IDENTIFIER_POINTER strings of decls (hp_gcc_symbol_name()
- * returns no copy), in memory GCC's garbage collector does not scan:
- * hp_gcc_funcs (xmalloc'd hp_gcc_func: decl, name, origin, the name lists),
- * hp_gcc_early (a new'd hash_map keyed by FUNCTION_DECL, hp_gcc_inline.cc),
- * hp_gcc_never_written (names), hp_gcc_proxies (trees), and auto_vecs local
- * to one callback.
- *
- * Only those auto_vecs are free of GC points: no callback collects. The
- * rest live across many, since GCC calls ggc_collect() at the end of
- * every pass (execute_one_pass, unless TODO_do_not_ggc_collect): the body
- * pass and the cgraph removal hook fill them function by function, the
- * RTL entry pass reads them, PLUGIN_FINISH_UNIT drains them once the whole
- * back end has run. What keeps their contents alive is that GCC itself
- * still refers to each object:
- *  - an hp_gcc_func's decl is a function GCC expanded: expansion releases
- *    the body and the call edges but keeps the cgraph node, and the symbol
- *    table is a GC root to the end of the unit. The decl keeps its
- *    DECL_ASSEMBLER_NAME identifier, whose string is f->name. (Identifiers
- *    are no roots themselves after parsing: ggc_protect_identifiers is then
- *    false and the identifier table is weak.)
- *  - a C file-scope function or variable stays reachable from
- *    all_translation_units (the BLOCK_VARS of the unit) to the end, so the
- *    names of such callees, inlined functions, clone origins and variables
- *    stay valid; so do emitted variables (varpool nodes).
- *  - patch mode: each slot is a varpool node (finalize_decl); tables are
- *    found by DECL_UID and their copies are varpool nodes; entry names are
- *    interned.
- * Not covered: a decl that GCC makes itself or that only a function body
- * holds (ipa-split's foo.part.0, a static local), once its node is removed
- * and the body released. A key of hp_gcc_early (hp_gcc_early_by_name()
- * reads every key's name) or a name taken from such a decl may then point
- * into freed memory if a collection ran in between. Collections are rare
- * in small units (ggc_collect() does nothing below ggc-min-heapsize
- * growth), so the tests cannot show it. Interning those names
- * (hp_gcc_intern) and keying hp_gcc_early by DECL_UID, as hp_gcc_patch.cc
- * does for its tables, or a GC root (PLUGIN_REGISTER_GGC_ROOTS) would
- * close it. */
+/* Garbage collection. GCC calls ggc_collect() at the end of nearly every
+ * pass (execute_one_pass, unless TODO_do_not_ggc_collect), so whatever the
+ * plugin keeps from one callback to a later one lives across collections:
+ * the cgraph removal hook and the body pass fill hp_gcc_early and
+ * hp_gcc_funcs function by function, the RTL entry pass reads them, and
+ * PLUGIN_FINISH_UNIT drains them once the whole back end has run. Their
+ * containers are plain heap memory the collector does not scan, and what
+ * GCC itself still refers to is no guarantee: a GNU C nested function
+ * inlined into its parent is held only by the parent's BLOCK tree, and once
+ * the parent is expanded and its body released, the next collection frees
+ * the nested function's decl and its name ("inner.0"). When hp_gcc_early
+ * was keyed by decl, the next function's hp_gcc_close_inlined() read that
+ * freed decl: an ICE at -O1 under --param ggc-min-expand=0 --param
+ * ggc-min-heapsize=0 (tests/plugin/inputs/gc.c, test_gc.sh). So:
+ *  - every name stored past one callback is a copy (hp_gcc_intern, and
+ *    hp_gcc_names_add copies what it adds): hp_gcc_func's name, origin,
+ *    cold_name and name lists, hp_gcc_early's keys and sets,
+ *    hp_gcc_never_written, the asm callees, patch mode's proxy and entry
+ *    names. A not-patchable reason is a literal or a copy too.
+ *  - hp_gcc_early is keyed by the function's name, not by its decl.
+ *  - every tree stored past one callback goes through hp_gcc_keep(), which
+ *    chains it from a GC root (PLUGIN_REGISTER_GGC_ROOTS): hp_gcc_func's
+ *    decl (read for TREE_ASM_WRITTEN at the end, and compared by address),
+ *    patch mode's proxy targets (compared by address) and slots, and the
+ *    copies of compiler-made tables. A root, rather than an argument that
+ *    GCC still refers to each of them, because that argument is what
+ *    failed for hp_gcc_early.
+ *  - patch mode's compiler-made tables are found by DECL_UID, never by
+ *    address, so the originals need not be kept.
+ * Trees in auto_vecs or hash_maps local to one callback (the hash walk's
+ * locals, the asm texts of the unit) need nothing: no collection runs
+ * inside a callback. */
 
 struct hp_gcc_func {
 	tree decl;
@@ -87,10 +82,17 @@ struct hp_gcc_options {
 
 extern struct hp_gcc_options hp_gcc_opts;
 
-/* Interned copy of s; lives until the compiler exits. */
+/* hp_gcc_keep.cc. An interned copy of s, outside GC memory; lives until
+ * the compiler exits. */
 const char *hp_gcc_intern(const char *s);
+/* t, kept alive (and its address unused by anything else) to the end of
+ * the compilation by a GC root; returns t. */
+tree hp_gcc_keep(tree t);
+/* Registers that root (PLUGIN_REGISTER_GGC_ROOTS); from plugin_init. */
+void hp_gcc_keep_setup(const char *plugin_name);
 
-/* The symbol name of a function or global variable decl. */
+/* The symbol name of a function or global variable decl: the string of
+ * an identifier, in GC memory, so copied (hp_gcc_intern) to be kept. */
 const char *hp_gcc_symbol_name(tree decl);
 
 /* The record of the function being compiled, NULL if none. */

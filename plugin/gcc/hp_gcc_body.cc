@@ -546,7 +546,7 @@ static void hp_gcc_describe_function(function *fun, struct hp_gcc_func *f)
 		f->flags |= HP_MD_FUNC_ADDRESS_TAKEN;
 	if (origin) {
 		f->flags |= HP_MD_FUNC_CLONE;
-		f->origin = hp_gcc_symbol_name(origin);
+		f->origin = hp_gcc_intern(hp_gcc_symbol_name(origin));
 	}
 	hp_gcc_collect_blocks(&f->inlined, fun->decl, DECL_INITIAL(fun->decl));
 	hp_gcc_close_inlined(&f->inlined, fun->decl);

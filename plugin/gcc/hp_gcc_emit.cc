@@ -17,11 +17,6 @@
 
 static vec<struct hp_gcc_func *> hp_gcc_funcs;
 
-const char *hp_gcc_intern(const char *s)
-{
-	return xstrdup(s ? s : "");
-}
-
 void hp_gcc_names_add(struct hp_gcc_names *l, const char *name)
 {
 	size_t i;
@@ -33,7 +28,7 @@ void hp_gcc_names_add(struct hp_gcc_names *l, const char *name)
 		l->cap = l->cap ? 2 * l->cap : 8;
 		l->v = XRESIZEVEC(const char *, l->v, l->cap);
 	}
-	l->v[l->n++] = name;
+	l->v[l->n++] = hp_gcc_intern(name);
 }
 
 const char *hp_gcc_symbol_name(tree decl)
@@ -47,8 +42,8 @@ struct hp_gcc_func *hp_gcc_new_func(tree decl)
 {
 	struct hp_gcc_func *f = XCNEW(struct hp_gcc_func);
 
-	f->decl = decl;
-	f->name = hp_gcc_symbol_name(decl);
+	f->decl = hp_gcc_keep(decl);
+	f->name = hp_gcc_intern(hp_gcc_symbol_name(decl));
 	hp_gcc_funcs.safe_push(f);
 	return f;
 }

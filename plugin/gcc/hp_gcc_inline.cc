@@ -14,21 +14,32 @@
  */
 #include "hp_gcc.h"
 
-/* Keyed by decls the collector does not see from here: see "Trees outside
- * the collector's sight" in hp_gcc.h for what keeps them alive, and when
- * that does not hold. */
-static hash_map<tree, struct hp_gcc_names *> *hp_gcc_early;
+/* What was inlined into each function, keyed by the function's interned
+ * symbol name: not by its decl, which the collector may free before the
+ * function is compiled (a nested function inlined into its parent, see
+ * "Garbage collection" in hp_gcc.h), and the closure looks sets up by the
+ * names it collected anyway. */
+static hash_map<nofree_string_hash, struct hp_gcc_names *> *hp_gcc_early;
 
-static struct hp_gcc_names *hp_gcc_early_set(tree decl)
+/* The recorded set of the function of this name, or NULL. */
+static struct hp_gcc_names *hp_gcc_early_by_name(const char *name)
 {
-	struct hp_gcc_names **slot;
+	struct hp_gcc_names **set = hp_gcc_early ? hp_gcc_early->get(name) : NULL;
 
+	return set ? *set : NULL;
+}
+
+static struct hp_gcc_names *hp_gcc_early_set(const char *name)
+{
+	struct hp_gcc_names *set = hp_gcc_early_by_name(name);
+
+	if (set)
+		return set;
 	if (!hp_gcc_early)
-		hp_gcc_early = new hash_map<tree, struct hp_gcc_names *>;
-	slot = &hp_gcc_early->get_or_insert(decl);
-	if (!*slot)
-		*slot = XCNEW(struct hp_gcc_names);
-	return *slot;
+		hp_gcc_early = new hash_map<nofree_string_hash, struct hp_gcc_names *>;
+	set = XCNEW(struct hp_gcc_names);
+	hp_gcc_early->put(hp_gcc_intern(name), set);
+	return set;
 }
 
 void hp_gcc_collect_blocks(struct hp_gcc_names *out, tree fndecl, tree block)
@@ -49,7 +60,7 @@ void hp_gcc_collect_blocks(struct hp_gcc_names *out, tree fndecl, tree block)
 static void hp_gcc_node_removed(cgraph_node *node, void *data)
 {
 	if (node->inlined_to)
-		hp_gcc_names_add(hp_gcc_early_set(node->inlined_to->decl),
+		hp_gcc_names_add(hp_gcc_early_set(hp_gcc_symbol_name(node->inlined_to->decl)),
 				 hp_gcc_symbol_name(DECL_ORIGIN(node->decl)));
 }
 
@@ -61,27 +72,15 @@ void hp_gcc_watch_inlining(void)
 		hook = symtab->add_cgraph_removal_hook(hp_gcc_node_removed, NULL);
 }
 
-/* The recorded sets are by decl; the closure needs them by name. */
-static struct hp_gcc_names *hp_gcc_early_by_name(const char *name)
-{
-	if (!hp_gcc_early)
-		return NULL;
-	for (auto it = hp_gcc_early->begin(); it != hp_gcc_early->end(); ++it)
-		if (!strcmp(hp_gcc_symbol_name((*it).first), name))
-			return (*it).second;
-	return NULL;
-}
-
 void hp_gcc_close_inlined(struct hp_gcc_names *inlined, tree fndecl)
 {
-	struct hp_gcc_names **own = hp_gcc_early ? hp_gcc_early->get(fndecl) : NULL;
 	const char *self = hp_gcc_symbol_name(fndecl);
+	struct hp_gcc_names *own = hp_gcc_early_by_name(self);
 	size_t i, j;
 
-	if (own)
-		for (i = 0; i < (*own)->n; i++)
-			if (strcmp((*own)->v[i], self))
-				hp_gcc_names_add(inlined, (*own)->v[i]);
+	for (i = 0; own && i < own->n; i++)
+		if (strcmp(own->v[i], self))
+			hp_gcc_names_add(inlined, own->v[i]);
 	/* The list grows while it is walked: that is the transitive step. */
 	for (i = 0; i < inlined->n; i++) {
 		struct hp_gcc_names *more = hp_gcc_early_by_name(inlined->v[i]);

@@ -53,7 +53,8 @@ bool hp_gcc_patch_mode;
 
 static struct hp_patch_spec hp_gcc_spec;
 
-/* One slot per target that kept code refers to, in creation order. */
+/* One slot per target that kept code refers to, in creation order. Both
+ * trees are kept by hp_gcc_keep: targets are compared by address. */
 struct hp_gcc_proxy {
 	tree target;
 	tree slot;
@@ -159,7 +160,7 @@ static bool hp_gcc_is_compiler_made(tree decl)
 
 /* A table found at the end of IPA, by DECL_UID (never reused, unlike the
  * address of a tree the collector may free), and its copy once a kept
- * body uses it (a varpool node, so the collector keeps it). */
+ * body uses it (kept by hp_gcc_keep). */
 struct hp_gcc_table {
 	unsigned uid;
 	tree copy;
@@ -343,7 +344,7 @@ static tree hp_gcc_slot(tree target)
 	varpool_node::finalize_decl(slot);
 	varpool_node::get(slot)->force_output = 1;
 
-	struct hp_gcc_proxy p = {target, slot, hp_gcc_intern(name)};
+	struct hp_gcc_proxy p = {hp_gcc_keep(target), hp_gcc_keep(slot), hp_gcc_intern(name)};
 	hp_gcc_proxies.safe_push(p);
 	return slot;
 }
@@ -473,7 +474,7 @@ static tree hp_gcc_table_copy(struct hp_gcc_table *t, tree table)
 	set_decl_section_name(copy, HP_GCC_PROXY_SECTION);
 	varpool_node::finalize_decl(copy);
 	varpool_node::get(copy)->force_output = 1;
-	t->copy = copy;
+	t->copy = hp_gcc_keep(copy);
 	for (i = 0; i < entries.length(); i++) {
 		char *sym = xasprintf("__hp_entry.%u." HOST_WIDE_INT_PRINT_DEC, t->number,
 				      entries[i].first);
