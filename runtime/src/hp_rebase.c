@@ -28,9 +28,11 @@ struct file {
 	size_t size;
 };
 
+/* Tables of 8-byte fields must also be aligned: the file sits in malloc'd
+ * memory, so an offset that is not a multiple of 8 is a broken file. */
 static void *in(const struct file *f, uint64_t off, uint64_t len)
 {
-	if (off > f->size || len > f->size - off)
+	if (off > f->size || len > f->size - off || off % 8)
 		return NULL;
 	return f->p + off;
 }
