@@ -11,6 +11,8 @@ packages=(
 	# tests/realworld: building memcached and nginx, their clients and load
 	autoconf automake libevent-dev libpcre2-dev zlib1g-dev
 	libmemcached-tools wrk netcat-openbsd curl
+	# tests/runtime: counting the CLI's connections
+	strace
 )
 
 missing=()

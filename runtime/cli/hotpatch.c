@@ -375,17 +375,22 @@ unsigned cli_timeout = 60;
 
 int exchange_begin(struct exchange *x, struct hp_wire_req *req, int pkg_fd)
 {
-	fail_into(x->why, sizeof(x->why));
-	x->ret = connect_to(x->pid, &x->fd);
-	fail_into(NULL, 0);
-	if (x->ret) {
-		x->fd = -1;
-		return x->ret;
+	int reused = x->fd >= 0;
+
+	if (!reused) {
+		fail_into(x->why, sizeof(x->why));
+		x->ret = connect_to(x->pid, &x->fd);
+		fail_into(NULL, 0);
+		if (x->ret) {
+			x->fd = -1;
+			return x->ret;
+		}
 	}
 	req->magic = HP_WIRE_MAGIC;
 	req->version = HP_WIRE_VERSION;
 	x->op = req->op;
-	if (cli_timeout) {
+	x->kept = 0;
+	if (cli_timeout && !reused) {
 		/* A stopped or stuck process must not hold the command forever
 		 * (groups wait in poll(), bounded by their own members). */
 		struct timeval tv = {.tv_sec = cli_timeout};
@@ -462,17 +467,38 @@ void exchange_end(struct exchange *x)
 		free(text);
 		return;
 	}
-	close(x->fd);
-	x->fd = -1;
+	x->kept = !!(resp.flags & HP_WIRE_RESP_OPEN);
+	if (!x->kept) {
+		close(x->fd);
+		x->fd = -1;
+	}
 	x->reply = text;
+}
+
+/* Rehearse asks for one connection for all its requests (want_session);
+ * session_fd is it while the runtime keeps it open (-1: connect for the
+ * next request, as with a runtime from before sessions). */
+static int want_session, session_fd = -1;
+
+static void end_session(void)
+{
+	if (session_fd >= 0)
+		close(session_fd);
+	session_fd = -1;
+	want_session = 0;
 }
 
 int transact(pid_t pid, struct hp_wire_req *req, int pkg_fd, char **reply)
 {
-	struct exchange x = {.pid = pid, .fd = -1};
+	struct exchange x = {.pid = pid, .fd = session_fd};
 
+	if (want_session)
+		req->flags |= HP_WIRE_SESSION;
+	session_fd = -1;
 	if (exchange_begin(&x, req, pkg_fd) == 0)
 		exchange_end(&x);
+	if (x.kept)
+		session_fd = x.fd;
 	if (x.ret)
 		return fail("%s", x.why);
 	if (reply)
@@ -584,10 +610,12 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
 	ret = open_package(pkg, &fd);
 	if (ret)
 		return ret;
+	want_session = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 1; i <= cycles && !ret; i++)
 		ret = rehearse_once(pid, fd, i);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	end_session();
 	close(fd);
 	if (ret)
 		return ret;

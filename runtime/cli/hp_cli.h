@@ -45,10 +45,13 @@ struct exchange {
 	int status;   /* the runtime's status when it answered, else 0 */
 	char *reply;  /* the reply's text on success (the caller frees it) */
 	int op;	      /* the request's HP_OP_* */
+	int kept;     /* the runtime kept the connection open (HP_WIRE_SESSION):
+		       * x->fd stays open for the next request */
 	char why[640];
 };
 
-/* Connects to x->pid and sends req (with pkg_fd, unless -1). Returns 0
+/* Connects to x->pid (or, x->fd >= 0, reuses a connection the runtime
+ * kept open) and sends req (with pkg_fd, unless -1). Returns 0
  * when a reply is to be read from x->fd (exchange_end), else sets x->ret
  * and x->why. */
 int exchange_begin(struct exchange *x, struct hp_wire_req *req, int pkg_fd);

@@ -133,9 +133,12 @@ struct conn {
 	struct hp_wire_req req;
 };
 
+/* HP_WIRE_RESP_* of the replies this connection's thread sends now. */
+static __thread uint32_t reply_flags;
+
 static void reply(int fd, int status, const char *text)
 {
-	struct hp_wire_resp r = {HP_WIRE_MAGIC, status, text ? strlen(text) : 0, 0};
+	struct hp_wire_resp r = {HP_WIRE_MAGIC, status, text ? strlen(text) : 0, reply_flags};
 	struct iovec iov[2] = {{&r, sizeof(r)}, {(void *)(text ? text : ""), r.len}};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 
@@ -341,6 +344,8 @@ static int recv_req(struct conn *c, char *why, size_t len)
 	snprintf(why, len, "malformed or incompatible control request");
 	if (n < 0)
 		return -errno;
+	if (n == 0)
+		return -ENODATA; /* the client closed the connection */
 	int fds = take_fds(c, &mh);
 	if (n != sizeof(c->req) || (mh.msg_flags & MSG_TRUNC) || c->req.magic != HP_WIRE_MAGIC ||
 	    c->req.version != HP_WIRE_VERSION)
@@ -406,27 +411,44 @@ static void serve(struct conn *c)
 		reply(fd, -EPERM, why);
 		goto done;
 	}
-	ret = recv_req(c, why, sizeof(why));
-	if (ret) {
-		reply(fd, ret, ret == -HP_EPROTO || ret == -EMFILE ? why : hp_strerror(ret));
-		goto done;
+	/* One request, or (HP_WIRE_SESSION) as many as the client sends until
+	 * it closes or keeps quiet for the receive timeout. */
+	for (int first = 1;; first = 0) {
+		reply_flags = 0;
+		ret = recv_req(c, why, sizeof(why));
+		if (!first && (ret == -ENODATA || ret == -EAGAIN || ret == -EWOULDBLOCK))
+			break;
+		if (ret) {
+			reply(fd, ret,
+			      ret == -HP_EPROTO || ret == -EMFILE || ret == -ENODATA
+				      ? why
+				      : hp_strerror(ret));
+			break;
+		}
+		if (c->req.flags & HP_WIRE_SESSION)
+			reply_flags = HP_WIRE_RESP_OPEN;
+		switch (c->req.op) {
+		case HP_OP_LIST:
+		case HP_OP_STATUS:
+			reply_rendered(fd, c->req.op == HP_OP_STATUS, c->req.flags & HP_WIRE_JSON);
+			break;
+		case HP_OP_FAILPOINTS:
+			reply_failpoints(fd);
+			break;
+		case HP_OP_APPLY:
+		case HP_OP_REVERT:
+			run_op(c);
+			break;
+		default:
+			reply(fd, -HP_EPROTO, "unknown control operation");
+			goto done;
+		}
+		if (!reply_flags)
+			break;
+		if (c->pkg_fd >= 0)
+			close(c->pkg_fd);
+		c->pkg_fd = -1;
 	}
-	switch (c->req.op) {
-	case HP_OP_LIST:
-	case HP_OP_STATUS:
-		reply_rendered(fd, c->req.op == HP_OP_STATUS, c->req.flags & HP_WIRE_JSON);
-		goto done;
-	case HP_OP_FAILPOINTS:
-		reply_failpoints(fd);
-		goto done;
-	case HP_OP_APPLY:
-	case HP_OP_REVERT:
-		break;
-	default:
-		reply(fd, -HP_EPROTO, "unknown control operation");
-		goto done;
-	}
-	run_op(c);
 done:
 	free_conn(c);
 }

@@ -5,7 +5,8 @@
  * Request: struct hp_wire_req; an apply carries the package as one
  * SCM_RIGHTS file descriptor in the same message. Reply: struct
  * hp_wire_resp then len bytes of text (the result, or a one-line reason
- * when status is negative). */
+ * when status is negative). A request flagged HP_WIRE_SESSION may be
+ * followed by more on the same connection when the reply says so. */
 #ifndef HP_WIRE_H
 #define HP_WIRE_H
 
@@ -33,6 +34,15 @@ enum {
 	/* apply: no look at the threads' stacks for old code afterwards
 	 * (rehearse's thousands of cycles) */
 	HP_WIRE_NO_SCAN = 1u << 3,
+	/* keep the connection for further requests (rehearse's cycles): a
+	 * runtime that does says so in the reply (HP_WIRE_RESP_OPEN) and
+	 * waits for the next request; an older one closes as always */
+	HP_WIRE_SESSION = 1u << 4,
+};
+
+/* hp_wire_resp.flags */
+enum {
+	HP_WIRE_RESP_OPEN = 1u << 0, /* the connection takes another request */
 };
 
 struct hp_wire_req {
@@ -48,7 +58,7 @@ struct hp_wire_resp {
 	uint32_t magic;
 	int32_t status; /* 0 or a negative error code */
 	uint32_t len;	/* bytes of text that follow */
-	uint32_t reserved;
+	uint32_t flags; /* HP_WIRE_RESP_* (0 from runtimes before sessions) */
 };
 
 #endif

@@ -58,6 +58,11 @@ run_variant() {
 	expect_state "$st" "2003 2"
 	"$HP_CLI" revert "$pid" >/dev/null
 	expect_state "$st" "3 2"
+	# rehearse keeps one connection for all its cycles (HP_WIRE_SESSION),
+	# plus the list that says what the process still carries
+	strace -f -e trace=connect -o connects.txt "$HP_CLI" rehearse "$pid" a-$v.hpk 20 >/dev/null
+	n=$(grep -c 'connect(.*sun_path=' connects.txt || true)
+	((n == 2)) || fail "variant $v: rehearse of 20 cycles made $n connections, expected 2"
 	for i in 1 2 3 4 5; do                    # flip repeatedly under load
 		"$HP_CLI" apply "$pid" a-$v.hpk >/dev/null
 		expect_state "$st" "1003 6"
