@@ -13,9 +13,7 @@ work=$1 cycles=${2:-500}
 source "$(dirname "$0")/lib.sh"
 begin_work
 
-build_target target
-build_patch patch_a.c a.so
-"$HP_MKPKG" target a.so a.hpk --func compute --func helper --proxy __hp_proxy.factor=factor
+build_fix_a
 st=$work/state
 start_target target "$st"
 expect_state "$st" "3 2"

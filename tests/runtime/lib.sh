@@ -41,6 +41,14 @@ build_target() {
 		-Wl,-rpath,"$(dirname "$HP_RUNTIME_LIB")"
 }
 
+# build_fix_a: the engine (./target) and fix a (a.hpk: compute and helper
+# replaced, factor reached through a proxy).
+build_fix_a() {
+	build_target target
+	build_patch patch_a.c a.so
+	"$HP_MKPKG" target a.so a.hpk --func compute --func helper --proxy __hp_proxy.factor=factor
+}
+
 # build_patch SRC OUT.so [extra cflags...]
 build_patch() {
 	local src=$1 out=$2; shift 2

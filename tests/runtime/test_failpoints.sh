@@ -10,10 +10,8 @@ work=$1
 source "$(dirname "$0")/lib.sh"
 begin_work
 
-build_target target
-build_patch patch_a.c a.so
+build_fix_a
 build_patch patch_b.c b.so
-"$HP_MKPKG" target a.so a.hpk --func compute --func helper --proxy __hp_proxy.factor=factor
 "$HP_MKPKG" target b.so b.hpk --name patch-b --func compute --proxy __hp_proxy.factor=factor
 st=$work/state
 start_target target "$st"

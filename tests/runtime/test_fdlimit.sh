@@ -12,9 +12,7 @@ work=$1
 source "$(dirname "$0")/lib.sh"
 begin_work
 
-build_target target
-build_patch patch_a.c a.so
-"$HP_MKPKG" target a.so a.hpk --func compute --func helper --proxy __hp_proxy.factor=factor
+build_fix_a
 st=$work/state
 limit=64
 H=("$HP_CLI" --timeout 20)
