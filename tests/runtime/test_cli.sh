@@ -27,11 +27,12 @@ run_variant() {
 	if [[ $v == preload ]]; then
 		start_target target-$v "$st" LD_PRELOAD="$HP_RUNTIME_LIB"
 	elif [[ $v == far ]]; then
-		start_target target-$v "$st" HOTPATCH_NEAR=0
+		start_target target-$v "$st" HOTPATCH_NEAR=0 HOTPATCH_CONTROL_NICE=0
 	else
 		start_target target-$v "$st"
 	fi
 	expect_state "$st" "3 2"
+	check_control_nice "$v"
 	"$HP_CLI" apply "$pid" a-$v.hpk
 	expect_state "$st" "1003 6"
 	check_placement "$v"
@@ -71,6 +72,25 @@ run_variant() {
 	done
 	alive "$pid"
 	kill -9 "$pid"
+}
+
+# check_control_nice VARIANT: the runtime's listener runs at nice -10
+# (the tests run as root, who may raise a priority), the program's own
+# threads at 0; variant far runs with HOTPATCH_CONTROL_NICE=0.
+check_control_nice() {
+	local v=$1 nices
+	nices=$(ps -L -o nice= -p "$pid" | tr -s ' \n' ' ')
+	if [[ $v == far ]]; then # started with HOTPATCH_CONTROL_NICE=0
+		[[ " $nices " != *" -10 "* ]] ||
+			fail "variant $v: HOTPATCH_CONTROL_NICE=0, yet priorities '$nices'"
+		return
+	fi
+	if (($(id -u) != 0)); then
+		note "not root: the listener may not raise its priority ($nices)"
+		return
+	fi
+	[[ " $nices " == *" -10 "* && " $nices " == *" 0 "* ]] ||
+		fail "variant $v: thread priorities '$nices', expected the listener at -10"
 }
 
 # check_placement VARIANT: the package of $pid lies within 2 GiB of the
