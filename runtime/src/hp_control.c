@@ -389,6 +389,34 @@ static int peer_allowed(int fd, char *why, size_t len)
 	return 0;
 }
 
+/* The control threads (the listener and, inheriting it, each
+ * connection's) run at a higher priority than the program's own threads
+ * when the process may raise one: an apply then takes its few dozen
+ * microseconds of CPU at once instead of waiting out the time slices of
+ * busy workers at every system call. They sleep otherwise, so the program
+ * loses nothing. Without the privilege (CAP_SYS_NICE or RLIMIT_NICE) they
+ * stay as they are. HOTPATCH_CONTROL_NICE=0 keeps them at the program's. */
+#define HP_CONTROL_NICE (-10)
+
+static void raise_control_priority(void)
+{
+	const char *env = getenv("HOTPATCH_CONTROL_NICE");
+
+	if (env && strcmp(env, "0") == 0)
+		return;
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HP_CONTROL_NICE);
+}
+
+/* Back to the main thread's priority, for this thread. */
+static void lower_control_priority(void)
+{
+	errno = 0;
+	int main_nice = getpriority(PRIO_PROCESS, (id_t)getpid());
+
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), main_nice);
+}
+
 /* Connections being served, each on its own thread: a client that
  * connects and says nothing waits out its 5 s receive timeout on its own
  * thread, not in front of everyone else's list or apply. Past the cap,
@@ -426,8 +454,14 @@ static void serve(struct conn *c)
 				      : hp_strerror(ret));
 			break;
 		}
-		if (c->req.flags & HP_WIRE_SESSION)
+		if (c->req.flags & HP_WIRE_SESSION) {
+			/* A session is a rehearsal of thousands of cycles under
+			 * the program's load: at the program's priority, or it
+			 * would take the CPU from the program's own threads. */
+			if (first)
+				lower_control_priority();
 			reply_flags = HP_WIRE_RESP_OPEN;
+		}
 		switch (c->req.op) {
 		case HP_OP_LIST:
 		case HP_OP_STATUS:
@@ -505,24 +539,6 @@ static int accept_reserved(int lfd)
 	if (fd < 0) /* another thread of the engine took the slot first */
 		reserve_refill();
 	return fd;
-}
-
-/* The control threads (the listener and, inheriting it, each
- * connection's) run at a higher priority than the program's own threads
- * when the process may raise one: an apply then takes its few dozen
- * microseconds of CPU at once instead of waiting out the time slices of
- * busy workers at every system call. They sleep otherwise, so the program
- * loses nothing. Without the privilege (CAP_SYS_NICE or RLIMIT_NICE) they
- * stay as they are. HOTPATCH_CONTROL_NICE=0 keeps them at the program's. */
-#define HP_CONTROL_NICE (-10)
-
-static void raise_control_priority(void)
-{
-	const char *env = getenv("HOTPATCH_CONTROL_NICE");
-
-	if (env && strcmp(env, "0") == 0)
-		return;
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HP_CONTROL_NICE);
 }
 
 static void *listener_main(void *arg)
