@@ -390,21 +390,29 @@ static int peer_allowed(int fd, char *why, size_t len)
 }
 
 /* The control threads (the listener and, inheriting it, each
- * connection's) run at a higher priority than the program's own threads
+ * connection's) run 10 nice levels above the program's own threads
  * when the process may raise one: an apply then takes its few dozen
  * microseconds of CPU at once instead of waiting out the time slices of
  * busy workers at every system call. They sleep otherwise, so the program
  * loses nothing. Without the privilege (CAP_SYS_NICE or RLIMIT_NICE) they
  * stay as they are. HOTPATCH_CONTROL_NICE=0 keeps them at the program's. */
-#define HP_CONTROL_NICE (-10)
+#define HP_CONTROL_BOOST 10
 
 static void raise_control_priority(void)
 {
 	const char *env = getenv("HOTPATCH_CONTROL_NICE");
+	int main_nice;
 
 	if (env && strcmp(env, "0") == 0)
 		return;
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HP_CONTROL_NICE);
+	errno = 0;
+	main_nice = getpriority(PRIO_PROCESS, (id_t)getpid());
+	if (errno)
+		return;
+	/* relative to the program's: a program run under nice keeps its
+	 * control threads below the rest of the machine as well */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+			  main_nice - HP_CONTROL_BOOST < -20 ? -20 : main_nice - HP_CONTROL_BOOST);
 }
 
 /* Back to the main thread's priority, for this thread. */
