@@ -12,11 +12,13 @@
  *   gives its sp and pc, process_vm_readv() copies its stack (a thread that
  *   exits meanwhile gives EFAULT, not a crash), and a second read of the
  *   syscall file confirms it did not move meanwhile;
- * - a thread running user code gets one real-time signal whose handler
- *   copies its own stack into our buffer and returns: the pause is that
- *   copy (measured, reported in status). A running thread is in no system
- *   call the signal could interrupt; the signal is one whose disposition
- *   was the default (so the program does not use it), chosen at first use.
+ * - threads running user code get one real-time signal each, all of a
+ *   batch at once, whose handler scans its own live stack for the old
+ *   code and returns: the pause is that scan (measured, reported in
+ *   status), and the look waits for the slowest thread to be scheduled
+ *   rather than for each in turn. A running thread is in no system call
+ *   the signal could interrupt; the signal is one whose disposition was
+ *   the default (so the program does not use it), chosen at first use.
  *
  * The scan is conservative: any word on the live stack that points into
  * old code just after a call instruction counts. A stale slot can make it
@@ -46,22 +48,37 @@
 #define SIGNAL_WAIT_NS 500000000  /* a signalled thread gets 0.5 s to answer */
 #define MOVED_RETRIES 3
 
-/* The one request a signal handler may answer. state is gen << 2 | phase:
- * the handler may only move ARMED(gen) to BUSY(gen), so a signal that
- * arrives late (after the sampler gave up) finds nothing to do. */
+/* The requests signal handlers may answer: every running thread of a
+ * batch is signalled at once and scans its own stack in its handler, so a
+ * scan waits for the slowest of them to be scheduled, not for each in
+ * turn. A slot's state is gen << 2 | phase: a handler may only move
+ * ARMED(gen) to BUSY(gen), so a signal that arrives late (after the
+ * scanner gave up on it) finds nothing to do, and reads nothing else. */
 enum { PH_IDLE, PH_ARMED, PH_BUSY, PH_DONE };
 
-static struct {
+#define SLOTS 32     /* threads signalled at once */
+#define SLOT_HITS 32 /* old-code functions one thread's stack may list */
+
+static struct slot {
 	uint64_t state;
 	pid_t tid;
-	const struct hp_code_range *maps;
-	size_t nmaps;
-	uint8_t *buf;
-	/* out */
-	uintptr_t sp, pc, base;
-	size_t len;
+	/* out, written by the handler while BUSY */
+	uintptr_t pc;
+	int readable; /* its stack mapping was found */
+	unsigned nhits, overflow;
+	struct {
+		uint32_t range;
+		uint8_t executing;
+	} hits[SLOT_HITS];
 	uint64_t pause_ns;
-} req;
+} slots[SLOTS];
+
+/* What the handlers of the current batch scan for; set while no slot is
+ * ARMED or BUSY. */
+static struct {
+	const struct hp_code_range *r, *maps;
+	size_t n, nmaps;
+} batch;
 
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *stack_buf;
@@ -110,33 +127,73 @@ static int stack_extent(const struct hp_code_range *m, size_t n, uintptr_t sp, u
 	return 0;
 }
 
+static void slot_hit(struct slot *sl, size_t range, int executing)
+{
+	for (unsigned i = 0; i < sl->nhits; i++)
+		if (sl->hits[i].range == range) {
+			sl->hits[i].executing |= executing;
+			return;
+		}
+	if (sl->nhits == SLOT_HITS) {
+		sl->overflow = 1;
+		return;
+	}
+	sl->hits[sl->nhits].range = (uint32_t)range;
+	sl->hits[sl->nhits++].executing = (uint8_t)executing;
+}
+
+static int after_call(uintptr_t ra);
+
+/* The interrupted thread's own frames: its pc, and every word of its live
+ * stack that is a return address into old code (see scan_copy). */
+static void scan_own_stack(struct slot *sl, uintptr_t sp, uintptr_t pc)
+{
+	const struct hp_code_range *hit = range_of(batch.r, batch.n, pc);
+	uintptr_t base;
+	size_t len;
+
+	if (hit)
+		slot_hit(sl, (size_t)(hit - batch.r), 1);
+	if (stack_extent(batch.maps, batch.nmaps, sp, &base, &len))
+		return;
+	sl->readable = 1;
+	for (size_t off = 0; off + 8 <= len; off += 8) {
+		uintptr_t w;
+
+		memcpy(&w, (const void *)(base + off), sizeof(w));
+		hit = range_of(batch.r, batch.n, w);
+		if (hit && w >= hit->start + 8 && after_call(w))
+			slot_hit(sl, (size_t)(hit - batch.r), 0);
+	}
+}
+
 static void on_sample_signal(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
-	uint64_t st = __atomic_load_n(&req.state, __ATOMIC_ACQUIRE), t0 = now_ns();
-	uint64_t busy = (st & ~3ull) | PH_BUSY;
-	uintptr_t sp, base;
-	size_t len;
+	pid_t me;
 
 	(void)sig;
-	if ((st & 3) != PH_ARMED || si->si_code != SI_TKILL || si->si_pid != getpid() ||
-	    req.tid != (pid_t)syscall(SYS_gettid) ||
-	    !__atomic_compare_exchange_n(&req.state, &st, busy, 0, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
+	if (si->si_code != SI_TKILL || si->si_pid != getpid())
 		goto out;
-	sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-	req.sp = sp;
-	req.pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-	req.len = 0;
-	if (!stack_extent(req.maps, req.nmaps, sp, &base, &len)) {
-		memcpy(req.buf, (const void *)base, len);
-		req.base = base;
-		req.len = len;
+	me = (pid_t)syscall(SYS_gettid);
+	for (size_t i = 0; i < SLOTS; i++) {
+		struct slot *sl = &slots[i];
+		uint64_t st = __atomic_load_n(&sl->state, __ATOMIC_ACQUIRE), t0;
+		uint64_t busy = (st & ~3ull) | PH_BUSY;
+
+		if ((st & 3) != PH_ARMED || sl->tid != me ||
+		    !__atomic_compare_exchange_n(&sl->state, &st, busy, 0, __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;
+		t0 = now_ns();
+		sl->pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+		scan_own_stack(sl, (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], sl->pc);
+		sl->pause_ns = now_ns() - t0;
+		__atomic_store_n(&sl->state, (busy & ~3ull) | PH_DONE, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &sl->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		break;
 	}
-	req.pause_ns = now_ns() - t0;
-	__atomic_store_n(&req.state, (busy & ~3ull) | PH_DONE, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &req.state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 out:
 	errno = saved_errno;
 }
@@ -243,50 +300,6 @@ static int blocks_signal(pid_t tid, int sig)
 	return (strtoull(p + 7, NULL, 16) >> (sig - 1)) & 1;
 }
 
-/* Copies the stack of a running thread from its own signal handler. */
-static int copy_signalled(pid_t tid, int sig, const struct hp_code_range *maps, size_t nmaps,
-			  struct hp_active_report *out, uintptr_t *sp, uintptr_t *pc,
-			  uintptr_t *base, size_t *len)
-{
-	uint64_t gen = (__atomic_load_n(&req.state, __ATOMIC_RELAXED) >> 2) + 1, st;
-	uint64_t armed = gen << 2 | PH_ARMED, done = gen << 2 | PH_DONE, deadline;
-
-	req.tid = tid;
-	req.maps = maps;
-	req.nmaps = nmaps;
-	req.buf = stack_buf;
-	__atomic_store_n(&req.state, armed, __ATOMIC_RELEASE);
-	if (syscall(SYS_tgkill, getpid(), tid, sig) < 0) {
-		__atomic_store_n(&req.state, gen << 2 | PH_IDLE, __ATOMIC_RELEASE);
-		return -errno;
-	}
-	deadline = now_ns() + SIGNAL_WAIT_NS;
-	for (;;) {
-		st = __atomic_load_n(&req.state, __ATOMIC_ACQUIRE);
-		if (st == done)
-			break;
-		/* Give up only while the handler has not started: once BUSY it
-		 * finishes its copy without waiting on anything. */
-		if (st == armed && now_ns() >= deadline) {
-			if (__atomic_compare_exchange_n(&req.state, &st, gen << 2 | PH_IDLE, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-				return -ETIMEDOUT;
-			continue;
-		}
-		struct timespec ts = {0, 1000000};
-		syscall(SYS_futex, &req.state, FUTEX_WAIT_PRIVATE, (uint32_t)st, &ts, NULL, 0);
-	}
-	out->signalled++;
-	out->pause_ns_total += req.pause_ns;
-	if (req.pause_ns > out->pause_ns_max)
-		out->pause_ns_max = req.pause_ns;
-	*sp = req.sp;
-	*pc = req.pc;
-	*base = req.base;
-	*len = req.len;
-	return req.len ? 0 : -EFAULT;
-}
-
 /* Code just before a return address: a call (e8 rel32; ff /2 with a
  * register, disp8, disp32 or rip-relative operand). */
 static int after_call(uintptr_t ra)
@@ -385,12 +398,99 @@ static void note_unchecked(struct hp_active_report *out, pid_t tid, const char *
 	out->nunchecked++;
 }
 
+/* Signals the running threads tids[0..k) (k <= SLOTS) at once and takes
+ * in what their handlers found. */
+static int signal_batch(const pid_t *tids, size_t k, int sig, struct hp_active_report *out)
+{
+	uint64_t gen[SLOTS], deadline;
+	int resolved[SLOTS] = {0}, ret = 0;
+	size_t left = k;
+
+	for (size_t i = 0; i < k; i++) {
+		struct slot *sl = &slots[i];
+
+		gen[i] = (__atomic_load_n(&sl->state, __ATOMIC_RELAXED) >> 2) + 1;
+		sl->tid = tids[i];
+		sl->nhits = sl->overflow = 0;
+		sl->readable = 0;
+		__atomic_store_n(&sl->state, gen[i] << 2 | PH_ARMED, __ATOMIC_RELEASE);
+	}
+	for (size_t i = 0; i < k; i++)
+		if (syscall(SYS_tgkill, getpid(), tids[i], sig) < 0) {
+			int e = errno;
+			uint64_t st = gen[i] << 2 | PH_ARMED;
+
+			if (__atomic_compare_exchange_n(&slots[i].state, &st, gen[i] << 2 | PH_IDLE,
+							0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				resolved[i] = 1;
+				left--;
+				if (e == ESRCH)
+					out->threads--; /* exited meanwhile */
+				else
+					note_unchecked(out, tids[i], "the sampling signal failed");
+			}
+		}
+	deadline = now_ns() + SIGNAL_WAIT_NS;
+	while (left) {
+		size_t wait_on = SLOTS;
+
+		for (size_t i = 0; i < k; i++) {
+			struct slot *sl = &slots[i];
+			uint64_t st;
+
+			if (resolved[i])
+				continue;
+			st = __atomic_load_n(&sl->state, __ATOMIC_ACQUIRE);
+			if (st == (gen[i] << 2 | PH_DONE)) {
+				resolved[i] = 1;
+				left--;
+				out->signalled++;
+				out->pause_ns_total += sl->pause_ns;
+				if (sl->pause_ns > out->pause_ns_max)
+					out->pause_ns_max = sl->pause_ns;
+				if (!sl->readable) {
+					note_unchecked(out, sl->tid, "its stack could not be read");
+					continue;
+				}
+				out->checked++;
+				if (sl->overflow)
+					note_unchecked(out, sl->tid,
+						       "more old-code frames than one look lists");
+				for (unsigned h = 0; h < sl->nhits && !ret; h++)
+					ret = add_hit(out, sl->tid, sl->hits[h].range,
+						      sl->hits[h].executing);
+				continue;
+			}
+			/* Give up only while the handler has not started: once
+			 * BUSY it finishes without waiting on anything. */
+			if (st == (gen[i] << 2 | PH_ARMED) && now_ns() >= deadline &&
+			    __atomic_compare_exchange_n(&sl->state, &st, gen[i] << 2 | PH_IDLE, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				resolved[i] = 1;
+				left--;
+				note_unchecked(out, sl->tid, "did not answer the sampling signal");
+				continue;
+			}
+			if (wait_on == SLOTS)
+				wait_on = i;
+		}
+		if (left && wait_on < SLOTS) {
+			struct timespec ts = {0, 1000000};
+			uint64_t st = __atomic_load_n(&slots[wait_on].state, __ATOMIC_ACQUIRE);
+
+			syscall(SYS_futex, &slots[wait_on].state, FUTEX_WAIT_PRIVATE, (uint32_t)st,
+				&ts, NULL, 0);
+		}
+	}
+	return ret;
+}
+
 int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_report *out)
 {
 	struct hp_code_range *maps = NULL;
-	pid_t self = (pid_t)syscall(SYS_gettid);
+	pid_t self = (pid_t)syscall(SYS_gettid), *running = NULL;
+	size_t nmaps = 0, nrunning = 0, cap = 0;
 	struct dirent *de;
-	size_t nmaps = 0;
 	DIR *d;
 	int ret, sig;
 
@@ -417,6 +517,8 @@ int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_rep
 	}
 	sig = sample_signal();
 	uint64_t t0 = now_ns();
+	/* Threads blocked in the kernel are read as they are; the running
+	 * ones are signalled together afterwards. */
 	while ((de = readdir(d))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
 		uintptr_t sp = 0, pc = 0, base = 0;
@@ -435,26 +537,43 @@ int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_rep
 				note_unchecked(out, tid, "running with signals blocked");
 				continue;
 			}
-			got = copy_signalled(tid, sig, maps, nmaps, out, &sp, &pc, &base, &len);
+			if (nrunning == cap) {
+				pid_t *g =
+					realloc(running, (cap = cap ? 2 * cap : 16) * sizeof(*g));
+
+				if (!g) {
+					ret = -ENOMEM;
+					break;
+				}
+				running = g;
+			}
+			running[nrunning++] = tid;
+			continue;
 		}
 		if (got == -ESRCH || got == -ENOENT) { /* exited meanwhile */
 			out->threads--;
 			continue;
 		}
 		if (got) {
-			note_unchecked(out, tid,
-				       got == -ETIMEDOUT ? "did not answer the sampling signal"
-							 : "its stack could not be read");
+			note_unchecked(out, tid, "its stack could not be read");
 			continue;
 		}
 		out->checked++;
 		if ((ret = scan_copy(r, n, tid, pc, stack_buf, len, out)))
 			break;
 	}
-	out->scan_ns = now_ns() - t0;
 	closedir(d);
+	batch.r = r;
+	batch.n = n;
+	batch.maps = maps;
+	batch.nmaps = nmaps;
+	for (size_t i = 0; !ret && i < nrunning; i += SLOTS)
+		ret = signal_batch(running + i, nrunning - i < SLOTS ? nrunning - i : SLOTS, sig,
+				   out);
+	out->scan_ns = now_ns() - t0;
 unlock:
 	pthread_mutex_unlock(&scan_lock);
+	free(running);
 	free(maps);
 	return ret;
 }
