@@ -154,16 +154,28 @@ static void reply_rendered(int fd, int status, int json)
 	int ret = hp_render(status, json, &text);
 
 	/* What status cannot show in its own lines: an engine out of
-	 * descriptors can be listed, but applies and reverts will fail. */
-	if (!ret && status && !json) {
+	 * descriptors can be listed, but applies and reverts will fail. As
+	 * text a last line, in JSON a last member "warning". */
+	if (!ret && status)
 		note_fd_limit(warn, sizeof(warn), HP_FDS_APPLY, "an apply");
-		if (warn[0]) {
-			char *more = NULL;
+	if (warn[0]) {
+		char *more = NULL, *end = json ? strrchr(text, '}') : NULL;
+		size_t mlen;
+		FILE *f = open_memstream(&more, &mlen);
 
-			if (asprintf(&more, "%swarning: %s\n", text, warn) >= 0) {
-				free(text);
-				text = more;
-			}
+		if (f && json && end) {
+			fwrite(text, 1, (size_t)(end - text), f);
+			fputs(",\"warning\":", f);
+			hp_json_str(f, warn);
+			fputs("}\n", f);
+		} else if (f) {
+			fprintf(f, "%swarning: %s\n", text, warn);
+		}
+		if (f && !fclose(f)) {
+			free(text);
+			text = more;
+		} else {
+			free(more);
 		}
 	}
 	reply(fd, ret, ret ? hp_strerror(ret) : text);

@@ -84,6 +84,9 @@ out=$("${H[@]}" list "$pid") || fail "list at the fd limit failed: $out"
 out=$("${H[@]}" status "$pid") || fail "status at the fd limit failed: $out"
 grep -q "^warning: the process is at its file descriptor limit ($lim, 0 free; an apply needs up to 2 more)$" <<<"$out" ||
 	fail "status does not warn of the fd limit: $out"
+out=$("${H[@]}" --json status "$pid") || fail "status --json at the fd limit failed: $out"
+python3 -c 'import json, sys; w = json.loads(sys.argv[1]).get("warning", ""); sys.exit(0 if "file descriptor limit" in w else 1)' "$out" ||
+	fail "status --json does not warn of the fd limit: $out"
 expect_fail "apply, 0 free" \
 	"^hotpatch: the process has no free file descriptor to receive the package \($lim reached\)$" \
 	"${H[@]}" apply "$pid" a.hpk
