@@ -86,11 +86,11 @@ static unsigned fd_room(unsigned need)
 
 /* Descriptors an operation opens at once at most, besides the connection
  * and the package: apply the sealed copy and the loader's (or
- * /proc/self/maps'), revert /proc/self/maps, the old-code scan
- * /proc/self/task and one file in it. */
+ * /proc/self/maps'), revert /proc/self/maps (the old-code scan opens
+ * /proc/self/maps, /proc/self/task and one file in it, and says itself
+ * when it cannot). */
 #define HP_FDS_APPLY 2
 #define HP_FDS_REVERT 1
-#define HP_FDS_SCAN 2
 
 /* Appends to msg (one line) that the process is at its descriptor limit,
  * when it has fewer than need free: most of the steps that open one only
