@@ -272,8 +272,13 @@ static void hp_dump_record(const struct hp_md_record *rec)
 	printf("tu source=%s cwd=%s output=%s flags=0x%x compiler=%s plugin=%s\n",
 	       hp_md_str(rec, h->source), hp_md_str(rec, h->cwd), hp_md_str(rec, h->output),
 	       h->flags, hp_md_str(rec, h->compiler_version), hp_md_str(rec, h->plugin_version));
-	for (uint32_t i = 0; i < h->argc; i++)
-		printf("argv %s\n", hp_md_argv(rec, i));
+	/* the whole command in one walk: hp_md_argv(i) walks from the start */
+	const char **argv = calloc(h->argc + 1, sizeof(*argv));
+
+	if (argv && hp_md_argv_all(rec, argv) == 0)
+		for (uint32_t i = 0; i < h->argc; i++)
+			printf("argv %s\n", argv[i]);
+	free(argv);
 	for (uint32_t i = 0; i < h->func_count; i++) {
 		struct hp_md_func_disk fn;
 
