@@ -11,8 +11,6 @@
 struct find_ctx {
 	const uint8_t *id;
 	size_t len;
-	uintptr_t bias;
-	int by_bias;
 	int found;
 	struct hp_image *out;
 };
@@ -57,17 +55,12 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *data)
 	struct find_ctx *c = data;
 	int match = 0;
 
-	if (c->by_bias) {
-		match = info->dlpi_addr == c->bias;
-	} else {
-		for (int i = 0; i < info->dlpi_phnum && !match; i++) {
-			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+	for (int i = 0; i < info->dlpi_phnum && !match; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
-			if (ph->p_type == PT_NOTE)
-				match = note_has_id(
-					(const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-					ph->p_memsz, c->id, c->len);
-		}
+		if (ph->p_type == PT_NOTE)
+			match = note_has_id((const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
+					    ph->p_memsz, c->id, c->len);
 	}
 	if (!match)
 		return 0;
@@ -79,14 +72,6 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *data)
 int hp_image_by_build_id(const uint8_t *id, size_t len, struct hp_image *out)
 {
 	struct find_ctx c = {.id = id, .len = len, .out = out};
-
-	dl_iterate_phdr(find_cb, &c);
-	return c.found ? 0 : -HP_ENOTARGET;
-}
-
-int hp_image_by_bias(uintptr_t bias, struct hp_image *out)
-{
-	struct find_ctx c = {.bias = bias, .by_bias = 1, .out = out};
 
 	dl_iterate_phdr(find_cb, &c);
 	return c.found ? 0 : -HP_ENOTARGET;

@@ -35,8 +35,6 @@ struct hp_image {
 
 /* Finds the loaded image whose NT_GNU_BUILD_ID note equals id. */
 int hp_image_by_build_id(const uint8_t *id, size_t len, struct hp_image *out);
-/* Finds the loaded image whose load bias is bias. */
-int hp_image_by_bias(uintptr_t bias, struct hp_image *out);
 /* Whether [off, off+len) lies inside one PT_LOAD having all flags. */
 int hp_image_contains(const struct hp_image *img, uint64_t off, uint64_t len, uint32_t flags);
 
