@@ -83,16 +83,27 @@ static const char *build_id_hex(const struct hp_manifest *m, char *buf, size_t l
 	return buf;
 }
 
-/* Sites for every function of p (new ones made here, not linked yet) and
- * one layer's room in each, so that committing cannot fail. On failure
- * the new sites are freed again. */
-static int prepare_sites(const struct hp_manifest *m, uintptr_t tbias, struct hp_patch *p,
-			 struct hp_switch *sw, int *new_site, char *err, size_t errlen)
+/* Frees the sites prepare_sites made for this apply (those without an
+ * existing one), which nothing else refers to yet. */
+static void free_new_sites(size_t n, struct hp_switch *sw, struct hp_site *const *existing)
 {
-	size_t i;
+	for (size_t i = 0; i < n; i++)
+		if (!existing[i] && sw[i].site) {
+			hp_site_free(sw[i].site);
+			sw[i].site = NULL;
+		}
+}
+
+/* Sites for every function of p (new ones made here where existing[i] is
+ * NULL, not linked yet) and one layer's room in each, so that committing
+ * cannot fail. On failure the new sites are freed again. */
+static int prepare_sites(const struct hp_manifest *m, uintptr_t tbias, struct hp_patch *p,
+			 struct hp_switch *sw, struct hp_site *const *existing, char *err,
+			 size_t errlen)
+{
 	int ret = 0;
 
-	for (i = 0; i < m->func_count && !ret; i++) {
+	for (size_t i = 0; i < m->func_count && !ret; i++) {
 		if (!sw[i].site) {
 			if ((ret = hp_fp(HP_FP_APPLY_NEW_SITE, err, errlen)))
 				break;
@@ -102,7 +113,6 @@ static int prepare_sites(const struct hp_manifest *m, uintptr_t tbias, struct hp
 				ret = -ENOMEM;
 				break;
 			}
-			new_site[i] = 1;
 		}
 		p->sites[i] = sw[i].site;
 		if (sw[i].site->nlayers == sw[i].site->cap &&
@@ -111,11 +121,7 @@ static int prepare_sites(const struct hp_manifest *m, uintptr_t tbias, struct hp
 			hp_seterr(err, errlen, "out of memory");
 	}
 	if (ret)
-		for (size_t k = 0; k < m->func_count; k++)
-			if (new_site[k]) {
-				hp_site_free(sw[k].site);
-				new_site[k] = 0;
-			}
+		free_new_sites(m->func_count, sw, existing);
 	return ret;
 }
 
@@ -129,7 +135,6 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	struct hp_switch *sw = NULL;
 	struct hp_site **existing = NULL;
 	struct hp_patch *p = NULL;
-	int *new_site = NULL;
 	char hex[2 * HP_PKG_BUILD_ID_MAX + 1] = "";
 	struct hp_sealed sealed = {.fd = -1};
 	int ret;
@@ -154,10 +159,8 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	ret = -ENOMEM;
 	sw = calloc(m->func_count, sizeof(*sw));
 	existing = calloc(m->func_count, sizeof(*existing));
-	new_site = calloc(m->func_count, sizeof(*new_site));
 	p = calloc(1, sizeof(*p));
-	if (!sw || !existing || !new_site || !p ||
-	    !(p->sites = calloc(m->func_count, sizeof(*p->sites))) ||
+	if (!sw || !existing || !p || !(p->sites = calloc(m->func_count, sizeof(*p->sites))) ||
 	    !(p->name = strdup(opts && opts->sz > offsetof(struct hp_apply_opts, name) && opts->name
 				       ? opts->name
 				       : m->name))) {
@@ -202,19 +205,17 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 	for (size_t i = 0; i < m->func_count; i++)
 		sw[i] = (struct hp_switch){.site = existing[i],
 					   .to = pbias + m->funcs[i].replacement_offset};
-	if ((ret = prepare_sites(m, img.bias, p, sw, new_site, err, errlen)))
+	if ((ret = prepare_sites(m, img.bias, p, sw, existing, err, errlen)))
 		goto close_dl;
 	if ((ret = hp_write_prepare(sw, m->func_count, 0, &cw, err, errlen))) {
-		for (size_t i = 0; i < m->func_count; i++)
-			if (new_site[i])
-				hp_site_free(sw[i].site);
+		free_new_sites(m->func_count, sw, existing);
 		goto close_dl;
 	}
 
 	hp_write_commit(sw, m->func_count);
 	for (size_t i = 0; i < m->func_count; i++) {
 		hp_site_push(sw[i].site, p, sw[i].to); /* room reserved */
-		if (new_site[i])
+		if (!existing[i])
 			hp_site_link(sw[i].site);
 	}
 	hp_cw_finish(&cw);
@@ -228,7 +229,6 @@ int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char
 		*id = p->id;
 	free(sw);
 	free(existing);
-	free(new_site);
 	/* Applied whatever a post-apply hook says. */
 	run_post_hooks(m, pbias, HP_PKG_HOOK_POST_APPLY, "applied", err, errlen);
 	return 0;
@@ -242,7 +242,6 @@ free_all:
 	hp_sealed_release(&sealed);
 	free(sw);
 	free(existing);
-	free(new_site);
 	hp_patch_free(p); /* p->m is only set on success */
 	hp_manifest_free(m);
 	return ret;
