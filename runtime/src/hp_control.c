@@ -410,31 +410,28 @@ static int peer_allowed(int fd, char *why, size_t len)
  * stay as they are. HOTPATCH_CONTROL_NICE=0 keeps them at the program's. */
 #define HP_CONTROL_BOOST 10
 
-static void raise_control_priority(void)
+/* Sets this thread's nice value to the program's (its main thread's)
+ * minus boost, within -20; nothing when either cannot be done. */
+static void set_control_priority(int boost)
 {
-	const char *env = getenv("HOTPATCH_CONTROL_NICE");
 	int main_nice;
 
-	if (env && strcmp(env, "0") == 0)
-		return;
 	errno = 0;
 	main_nice = getpriority(PRIO_PROCESS, (id_t)getpid());
 	if (errno)
 		return;
-	/* relative to the program's: a program run under nice keeps its
-	 * control threads below the rest of the machine as well */
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-			  main_nice - HP_CONTROL_BOOST < -20 ? -20 : main_nice - HP_CONTROL_BOOST);
+			  main_nice - boost < -20 ? -20 : main_nice - boost);
 }
 
-/* Back to the main thread's priority, for this thread. */
-static void lower_control_priority(void)
+/* Relative to the program's: a program run under nice keeps its control
+ * threads below the rest of the machine as well. */
+static void raise_control_priority(void)
 {
-	errno = 0;
-	int main_nice = getpriority(PRIO_PROCESS, (id_t)getpid());
+	const char *env = getenv("HOTPATCH_CONTROL_NICE");
 
-	if (errno == 0)
-		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), main_nice);
+	if (!env || strcmp(env, "0") != 0)
+		set_control_priority(HP_CONTROL_BOOST);
 }
 
 /* Connections being served, each on its own thread: a client that
@@ -479,7 +476,7 @@ static void serve(struct conn *c)
 			 * the program's load: at the program's priority, or it
 			 * would take the CPU from the program's own threads. */
 			if (first)
-				lower_control_priority();
+				set_control_priority(0);
 			reply_flags = HP_WIRE_RESP_OPEN;
 		}
 		switch (c->req.op) {
