@@ -127,44 +127,73 @@ static int stack_extent(const struct hp_code_range *m, size_t n, uintptr_t sp, u
 	return 0;
 }
 
-static void slot_hit(struct slot *sl, size_t range, int executing)
+/* Code just before a return address: a call (e8 rel32; ff /2 with a
+ * register, disp8, disp32 or rip-relative operand). */
+static int after_call(uintptr_t ra)
 {
-	for (unsigned i = 0; i < sl->nhits; i++)
-		if (sl->hits[i].range == range) {
-			sl->hits[i].executing |= executing;
-			return;
-		}
-	if (sl->nhits == SLOT_HITS) {
-		sl->overflow = 1;
-		return;
-	}
-	sl->hits[sl->nhits].range = (uint32_t)range;
-	sl->hits[sl->nhits++].executing = (uint8_t)executing;
+	const uint8_t *p = (const uint8_t *)ra;
+
+	return p[-5] == 0xe8 || (p[-6] == 0xff && p[-5] == 0x15) ||
+	       (p[-2] == 0xff && (p[-1] & 0xf8) == 0xd0) ||
+	       (p[-3] == 0xff && (p[-2] & 0xf8) == 0x50) ||
+	       (p[-6] == 0xff && (p[-5] & 0xf8) == 0x90) || (p[-3] == 0xff && p[-2] == 0x14) ||
+	       (p[-4] == 0xff && p[-3] == 0x54) || (p[-7] == 0xff && p[-6] == 0x94);
 }
 
-static int after_call(uintptr_t ra);
-
-/* The interrupted thread's own frames: its pc, and every word of its live
- * stack that is a return address into old code (see scan_copy). */
-static void scan_own_stack(struct slot *sl, uintptr_t sp, uintptr_t pc)
+/* Calls found(ctx, range, executing) for pc and for every word of the
+ * stack bytes [words, words + len) that is a return address into one of
+ * the sorted ranges r; stops at the first non-zero it returns. Return
+ * addresses are at least 8 bytes above the start of old code (a call
+ * instruction precedes them), so the call check never reads before a
+ * range; ranges lie in the target's mapped code. Async-signal-safe: the
+ * signal handler scans its own stack with it, the scanner a copy. */
+static int scan_frames(const struct hp_code_range *r, size_t n, uintptr_t pc, const uint8_t *words,
+		       size_t len, int (*found)(void *ctx, size_t range, int executing), void *ctx)
 {
-	const struct hp_code_range *hit = range_of(batch.r, batch.n, pc);
-	uintptr_t base;
-	size_t len;
+	const struct hp_code_range *hit = range_of(r, n, pc);
+	int ret = 0;
 
-	if (hit)
-		slot_hit(sl, (size_t)(hit - batch.r), 1);
-	if (stack_extent(batch.maps, batch.nmaps, sp, &base, &len))
-		return;
-	sl->readable = 1;
+	if (hit && (ret = found(ctx, (size_t)(hit - r), 1)))
+		return ret;
 	for (size_t off = 0; off + 8 <= len; off += 8) {
 		uintptr_t w;
 
-		memcpy(&w, (const void *)(base + off), sizeof(w));
-		hit = range_of(batch.r, batch.n, w);
-		if (hit && w >= hit->start + 8 && after_call(w))
-			slot_hit(sl, (size_t)(hit - batch.r), 0);
+		memcpy(&w, words + off, sizeof(w));
+		hit = range_of(r, n, w);
+		if (hit && w >= hit->start + 8 && after_call(w) &&
+		    (ret = found(ctx, (size_t)(hit - r), 0)))
+			return ret;
 	}
+	return 0;
+}
+
+static int slot_hit(void *ctx, size_t range, int executing)
+{
+	struct slot *sl = ctx;
+
+	for (unsigned i = 0; i < sl->nhits; i++)
+		if (sl->hits[i].range == range) {
+			sl->hits[i].executing |= executing;
+			return 0;
+		}
+	if (sl->nhits == SLOT_HITS) {
+		sl->overflow = 1;
+		return 0;
+	}
+	sl->hits[sl->nhits].range = (uint32_t)range;
+	sl->hits[sl->nhits++].executing = (uint8_t)executing;
+	return 0;
+}
+
+/* The interrupted thread's own frames: its pc, and its live stack. */
+static void scan_own_stack(struct slot *sl, uintptr_t sp, uintptr_t pc)
+{
+	uintptr_t base = 0;
+	size_t len = 0;
+
+	if (!stack_extent(batch.maps, batch.nmaps, sp, &base, &len))
+		sl->readable = 1;
+	scan_frames(batch.r, batch.n, pc, (const uint8_t *)base, len, slot_hit, sl);
 }
 
 static void on_sample_signal(int sig, siginfo_t *si, void *ucv)
@@ -300,19 +329,6 @@ static int blocks_signal(pid_t tid, int sig)
 	return (strtoull(p + 7, NULL, 16) >> (sig - 1)) & 1;
 }
 
-/* Code just before a return address: a call (e8 rel32; ff /2 with a
- * register, disp8, disp32 or rip-relative operand). */
-static int after_call(uintptr_t ra)
-{
-	const uint8_t *p = (const uint8_t *)ra;
-
-	return p[-5] == 0xe8 || (p[-6] == 0xff && p[-5] == 0x15) ||
-	       (p[-2] == 0xff && (p[-1] & 0xf8) == 0xd0) ||
-	       (p[-3] == 0xff && (p[-2] & 0xf8) == 0x50) ||
-	       (p[-6] == 0xff && (p[-5] & 0xf8) == 0x90) || (p[-3] == 0xff && p[-2] == 0x14) ||
-	       (p[-4] == 0xff && p[-3] == 0x54) || (p[-7] == 0xff && p[-6] == 0x94);
-}
-
 static int add_hit(struct hp_active_report *out, pid_t tid, size_t range, int executing)
 {
 	for (size_t i = 0; i < out->nhits; i++)
@@ -333,27 +349,17 @@ static int add_hit(struct hp_active_report *out, pid_t tid, size_t range, int ex
 	return 0;
 }
 
-/* Return addresses are at least 8 bytes above the start of old code (a
- * call instruction precedes them), so the call check never reads before
- * a range; ranges lie in the target's mapped code. */
-static int scan_copy(const struct hp_code_range *r, size_t n, pid_t tid, uintptr_t pc,
-		     const uint8_t *copy, size_t len, struct hp_active_report *out)
+/* scan_frames' callback into the report, for one thread. */
+struct report_ctx {
+	struct hp_active_report *out;
+	pid_t tid;
+};
+
+static int report_hit(void *ctx, size_t range, int executing)
 {
-	const struct hp_code_range *hit = range_of(r, n, pc);
-	int ret = 0;
+	struct report_ctx *c = ctx;
 
-	if (hit && (ret = add_hit(out, tid, hit - r, 1)))
-		return ret;
-	for (size_t off = 0; off + 8 <= len; off += 8) {
-		uintptr_t w;
-
-		memcpy(&w, copy + off, sizeof(w));
-		hit = range_of(r, n, w);
-		if (hit && w >= hit->start + 8 && after_call(w) &&
-		    (ret = add_hit(out, tid, hit - r, 0)))
-			return ret;
-	}
-	return 0;
+	return add_hit(c->out, c->tid, range, executing);
 }
 
 static int load_maps(struct hp_code_range **out, size_t *n)
@@ -559,7 +565,8 @@ int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_rep
 			continue;
 		}
 		out->checked++;
-		if ((ret = scan_copy(r, n, tid, pc, stack_buf, len, out)))
+		if ((ret = scan_frames(r, n, pc, stack_buf, len, report_hit,
+				       &(struct report_ctx){out, tid})))
 			break;
 	}
 	closedir(d);
