@@ -1,12 +1,17 @@
 /* Padding before and a 2-byte NOP at every function entry.
  *
- * Layout (DESIGN §1, §3): the function starts 16-aligned, then
+ * Layout (docs/plugin-gcc.md): the function starts 16-aligned, then
  *
- *   entry-8 .. entry-1   8 x 90          padding, one aligned quadword
+ *   entry-5 .. entry-1   5 x 90          padding (the jump to the patch)
  *   entry                [endbr64]       only with -fcf-protection=branch
  *   entry(+4)            66 90           the 2 patchable bytes
  *
- * The prefix is GCC's own -fpatchable-function-entry=8,8 (set as if given
+ * Padding and entry, at 5 mod 16, share the function's first aligned
+ * quadword (with endbr64 the entry is in the next one), so each is changed
+ * by one aligned 8-byte store; 3 bytes fewer than an 8-byte prefix ending at
+ * an aligned entry.
+ *
+ * The prefix is GCC's own -fpatchable-function-entry=5,5 (set as if given
  * on the command line), so GCC places the NOPs between the alignment and
  * the label itself. GCC would put its entry NOPs as two 1-byte 90s; instead
  * the RTL pass below inserts one 2-byte NOP (an asm insn), so no thread can
@@ -21,7 +26,7 @@
 
 #include "hp_metadata_format.h"
 
-#define HP_GCC_PAD_BYTES 8
+#define HP_GCC_PAD_BYTES 5
 #define HP_GCC_FUNC_ALIGN_BITS 128
 
 static void (*hp_gcc_orig_print_pfe)(FILE *, unsigned HOST_WIDE_INT, bool);
@@ -40,7 +45,7 @@ static void hp_gcc_print_pfe(FILE *file, unsigned HOST_WIDE_INT count, bool reco
 
 void hp_gcc_entry_setup(void)
 {
-	flag_patchable_function_entry = "8,8";
+	flag_patchable_function_entry = "5,5";
 	hp_gcc_orig_print_pfe = targetm.asm_out.print_patchable_function_entry;
 	targetm.asm_out.print_patchable_function_entry = hp_gcc_print_pfe;
 }
@@ -97,8 +102,8 @@ static unsigned int hp_gcc_entry_execute(function *fun)
 	f->reason = hp_gcc_unpatchable_reason(fun);
 	if (f->reason)
 		return 0;
-	/* A 16-byte start puts the 8-byte prefix on one aligned quadword and
-	 * the entry at 8 mod 16, whatever -falign-functions or -Os says. */
+	/* A 16-byte start puts the 5-byte prefix and the entry on one aligned
+	 * quadword, whatever -falign-functions or -Os says. */
 	if (DECL_ALIGN(fun->decl) < HP_GCC_FUNC_ALIGN_BITS)
 		SET_DECL_ALIGN(fun->decl, HP_GCC_FUNC_ALIGN_BITS);
 	hp_gcc_insert_entry_nop(fun, f);

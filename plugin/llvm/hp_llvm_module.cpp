@@ -31,7 +31,7 @@ using namespace llvm;
 namespace hp
 {
 
-static const unsigned PrefixBytes = 8; // padding before the entry
+static const unsigned PrefixBytes = 5; // padding before the entry
 static const unsigned FunctionAlign = 16;
 
 void reportError(LLVMContext &Ctx, const Twine &Msg)
@@ -248,10 +248,11 @@ struct VarRecord {
 	uint32_t Flags = 0;
 };
 
-// Padding and atomic entry: 8 one-byte NOPs before the symbol (aligned so
-// they form one quadword: the prefix starts 16-aligned, the entry is at
-// 8 mod 16) and one 2-byte NOP at the entry (after endbr64 when
-// -fcf-protection=branch). Returns the reason when it cannot.
+// Padding and atomic entry: 5 one-byte NOPs before the symbol, the prefix
+// 16-aligned, so the padding and the entry at 5 mod 16 share one aligned
+// quadword (after endbr64 when -fcf-protection=branch the entry is in the
+// next one), and a 2-byte entry instruction. Returns the reason when it
+// cannot.
 static const char *makePatchable(Function &F, const ModuleState &S, std::string &Why)
 {
 	auto Asm = S.AsmCallers.find(F.getName().str());
@@ -484,6 +485,58 @@ static void emitRecord(Module &M, ModuleState &S, std::vector<FuncRecord> &Funcs
 	free(Text);
 }
 
+// Is the pin in llvm.compiler.used F's only use? Then every call to F was
+// inlined and nothing else names it in the IR.
+static bool onlyPinned(const Function &F)
+{
+	for (const User *U : F.users()) {
+		auto *CA = dyn_cast<ConstantArray>(U);
+		if (!CA)
+			return false;
+		for (const User *G : CA->users()) {
+			auto *GV = dyn_cast<GlobalVariable>(G);
+			if (!GV || GV->getName() != "llvm.compiler.used")
+				return false;
+		}
+	}
+	return true;
+}
+
+// A static function that every caller inlined is kept alive by nothing but
+// our pin from pipeline start; plain clang deletes it. Deleting it here
+// changes no other function: the pin already did its work (no pass used
+// the function's body or changed its signature), and its code lives on in
+// its inliners, which record it in their inline graph. It then has no
+// record, like a static GCC inlines everywhere: mkpatch names it as an
+// inlinee without a body of its own, and a patch that needs it compiles
+// its own copy. Kept: what the source itself marked used, and anything
+// assembly names (no IR use shows there).
+static void dropInlinedStatics(Module &M, const ModuleState &S)
+{
+	std::vector<Function *> Dead;
+
+	for (Function &F : M) {
+		if (!isEmittedFunction(F) || !F.hasLocalLinkage() ||
+		    S.UsedBySource.count(F.getName().str()) || !onlyPinned(F))
+			continue;
+		std::string Asm = asmName(F);
+		bool Named = false;
+		for (const std::string &Text : S.AsmTexts)
+			Named |= hp_asm_mentions(Text.c_str(), Asm.c_str());
+		if (!Named)
+			Dead.push_back(&F);
+	}
+	if (Dead.empty())
+		return;
+	std::set<Constant *> Drop(Dead.begin(), Dead.end());
+	removeFromUsedLists(M, [&](Constant *C) { return Drop.count(C) != 0; });
+	for (Function *F : Dead) {
+		F->removeDeadConstantUsers(); // the old, replaced pin array
+		if (F->use_empty())
+			F->eraseFromParent();
+	}
+}
+
 void finishModule(Module &M, ModuleState &S)
 {
 	std::vector<FuncRecord> Funcs;
@@ -493,6 +546,7 @@ void finishModule(Module &M, ModuleState &S)
 
 	if (S.Failed)
 		return;
+	dropInlinedStatics(M, S);
 	if (S.PatchMode && !applyPatchSpec(M, S))
 		return;
 	for (Function &F : M) {

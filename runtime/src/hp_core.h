@@ -33,7 +33,9 @@ struct hp_layer {
 
 struct hp_site {
 	uintptr_t sym, entry;
-	uint64_t orig_pad, cur_pad; /* cur_pad: what the padding holds now */
+	/* The HP_PAD_BYTES before sym, in the low bytes; cur_pad: what the
+	 * padding holds now. */
+	uint64_t orig_pad, cur_pad;
 	uint16_t orig_entry, jmp_entry;
 	uintptr_t tramp, slot; /* 0 until a trampoline is needed */
 	struct hp_layer *layers;

@@ -71,19 +71,46 @@ static inline void hp_store8(uintptr_t a, uint64_t v)
 	__atomic_store_n((volatile uint64_t *)hp_code_ptr(a), v, __ATOMIC_SEQ_CST);
 }
 
-static inline void hp_store2(uintptr_t a, uint16_t v)
-{
-	__atomic_store_n((volatile uint16_t *)hp_code_ptr(a), v, __ATOMIC_SEQ_CST);
-}
-
 static inline uint64_t hp_load8(uintptr_t a)
 {
 	return __atomic_load_n((volatile uint64_t *)hp_code_ptr(a), __ATOMIC_SEQ_CST);
 }
 
-static inline uint16_t hp_load2(uintptr_t a)
+/* The padding jump: the 5 bytes right before a function's symbol. */
+#define HP_PAD_BYTES 5u
+
+/* Do the len bytes at a lie in one aligned quadword? Then one atomic 8-byte
+ * store changes them all at once, whatever their own alignment: the
+ * padding of one layout ends at its aligned entry (8 NOPs before it), that
+ * of the other shares a quadword with the entry's 2 bytes (5 NOPs at a
+ * 16-byte boundary, entry at 5 mod 16). */
+static inline int hp_in_one_quad(uintptr_t a, unsigned len)
 {
-	return __atomic_load_n((volatile uint16_t *)hp_code_ptr(a), __ATOMIC_SEQ_CST);
+	return len <= 8 && (a & 7) + len <= 8;
+}
+
+static inline uint64_t hp_quad_mask(uintptr_t a, unsigned len)
+{
+	return (len == 8 ? ~0ull : (1ull << (8 * len)) - 1) << (8 * (a & 7));
+}
+
+/* The len bytes at a (hp_in_one_quad), little-endian in the low bytes. */
+static inline uint64_t hp_load_in_quad(uintptr_t a, unsigned len)
+{
+	uint64_t q = hp_load8(a & ~(uintptr_t)7);
+
+	return (q & hp_quad_mask(a, len)) >> (8 * (a & 7));
+}
+
+/* Stores the len low bytes of v at a (hp_in_one_quad) with one aligned
+ * 8-byte store; the quadword's other bytes are stored as they are. Only for
+ * code whose every writer holds the registry lock. */
+static inline void hp_store_in_quad(uintptr_t a, uint64_t v, unsigned len)
+{
+	uintptr_t q = a & ~(uintptr_t)7;
+	uint64_t mask = hp_quad_mask(a, len);
+
+	hp_store8(q, (hp_load8(q) & ~mask) | ((v << (8 * (a & 7))) & mask));
 }
 
 /* Registers for core serialisation (idempotent; call again after fork). */

@@ -76,8 +76,8 @@ struct hp_site *hp_site_new(const struct hp_manifest_func *f, uintptr_t bias)
 		return NULL;
 	s->sym = bias + f->target_offset;
 	s->entry = s->sym + f->entry_offset;
-	s->orig_pad = s->cur_pad = hp_load8(s->sym - 8);
-	s->orig_entry = hp_load2(s->entry);
+	s->orig_pad = s->cur_pad = hp_load_in_quad(s->sym - HP_PAD_BYTES, HP_PAD_BYTES);
+	s->orig_entry = (uint16_t)hp_load_in_quad(s->entry, 2);
 	/* jmp sym-5 from the end of the 2-byte jump at entry. */
 	disp = (int8_t) - (int)(f->entry_offset + 7);
 	s->jmp_entry = 0xeb | ((uint16_t)(uint8_t)disp << 8);

@@ -9,7 +9,7 @@
 
 #include "hp_core.h"
 
-#define NOP8 0x9090909090909090ull
+#define NOP5 0x9090909090ull
 
 int hp_rule_entry_layout(const struct hp_manifest_func *f, char *err, size_t errlen)
 {
@@ -28,8 +28,11 @@ int hp_rule_entry_layout(const struct hp_manifest_func *f, char *err, size_t err
 int hp_rule_in_image(const struct hp_manifest_func *f, const struct hp_image *img, char *err,
 		     size_t errlen)
 {
+	/* from the padding's quadword (the bias is page-aligned) */
+	uint64_t from = (f->target_offset - HP_PAD_BYTES) & ~7ull;
+
 	if (f->target_offset >= 8 &&
-	    hp_image_contains(img, f->target_offset - 8, 8ull + f->expected_size, PF_X))
+	    hp_image_contains(img, from, f->target_offset - from + f->expected_size, PF_X))
 		return 0;
 	hp_seterr(err, errlen,
 		  "function '%s' (%s): target offset %#llx (+%u bytes) lies outside the "
@@ -41,10 +44,12 @@ int hp_rule_in_image(const struct hp_manifest_func *f, const struct hp_image *im
 
 int hp_rule_aligned(const struct hp_manifest_func *f, uintptr_t sym, char *err, size_t errlen)
 {
-	if ((sym - 8) % 8 == 0 && (sym + f->entry_offset) % 2 == 0)
+	if (hp_in_one_quad(sym - HP_PAD_BYTES, HP_PAD_BYTES) &&
+	    hp_in_one_quad(sym + f->entry_offset, 2))
 		return 0;
 	hp_seterr(err, errlen,
-		  "function '%s' (%s) at %#lx is not patchable: padding is not 8-byte aligned",
+		  "function '%s' (%s) at %#lx is not patchable: its padding or entry spans two "
+		  "aligned quadwords",
 		  f->name, f->tu, (unsigned long)sym);
 	return -HP_ENOTPATCHABLE;
 }
@@ -72,11 +77,11 @@ int hp_rule_prepared(const struct hp_manifest_func *f, const uint8_t *code, uint
 	uint16_t entry;
 
 	memcpy(&entry, code + f->entry_offset, 2);
-	if (pad == NOP8 && (any_entry || entry == 0x9066 || entry == 0x9090) &&
+	if (pad == NOP5 && (any_entry || entry == 0x9066 || entry == 0x9090) &&
 	    (!want_endbr || memcmp(code, endbr, 4) == 0))
 		return 0;
 	hp_seterr(err, errlen,
-		  "function '%s' (%s) is not patchable: needs 8 NOPs before it and a 2-byte NOP "
+		  "function '%s' (%s) is not patchable: needs 5 NOPs before it and a 2-byte NOP "
 		  "at its entry%s (built without the hotpatch plugin?)",
 		  f->name, f->tu, want_endbr ? " after endbr64" : "");
 	return -HP_ENOTPATCHABLE;
@@ -146,8 +151,8 @@ static int verify_func(const struct hp_image *img, const struct hp_manifest_func
 	}
 	for (uint32_t i = 0; i < f->expected_size; i++)
 		code[i] = hp_code_ptr(sym)[i];
-	pad = hp_load8(sym - 8);
-	entry = hp_load2(sym + f->entry_offset);
+	pad = hp_load_in_quad(sym - HP_PAD_BYTES, HP_PAD_BYTES);
+	entry = (uint16_t)hp_load_in_quad(sym + f->entry_offset, 2);
 	*existing = hp_site_find(sym);
 	/* Already patched by us: compare against the code as built. */
 	if (*existing)

@@ -19,8 +19,8 @@ static uint64_t pad_jump(uintptr_t sym, uintptr_t to)
 {
 	uint32_t rel = (uint32_t)(int32_t)(to - sym);
 
-	/* Little-endian: bytes 90 90 90 E9 then rel32 (its next ip is sym). */
-	return 0xe9909090ull | ((uint64_t)rel << 32);
+	/* Little-endian: E9 then rel32 (its next ip is sym). */
+	return 0xe9ull | ((uint64_t)rel << 8);
 }
 
 static int reach32(uintptr_t from, uintptr_t to)
@@ -43,7 +43,8 @@ static int route(struct hp_switch *sw, char *err, size_t errlen)
 		return 0;
 	}
 	if (!s->tramp) {
-		ret = hp_tramp_alloc(s->sym - 8, s->sym, &s->tramp, &s->slot, err, errlen);
+		ret = hp_tramp_alloc(s->sym - HP_PAD_BYTES, s->sym, &s->tramp, &s->slot, err,
+				     errlen);
 		if (ret)
 			return ret;
 		sw->new_tramp = s->tramp;
@@ -60,14 +61,16 @@ int hp_write_prepare(struct hp_switch *sw, size_t n, int revert, struct hp_cw *c
 
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct hp_site *s = sw[i].site;
+		/* the quadwords of the padding and of the entry */
+		uintptr_t from = (s->sym - HP_PAD_BYTES) & ~(uintptr_t)7;
+		uintptr_t to = (s->entry + 2 + 7) & ~(uintptr_t)7;
 
 		if (sw[i].to &&
 		    !(ret = hp_fp(revert ? HP_FP_REVERT_ROUTE : HP_FP_APPLY_ROUTE, err, errlen)))
 			ret = route(&sw[i], err, errlen);
 		if (!ret && !(ret = hp_fp(revert ? HP_FP_REVERT_WRITABLE : HP_FP_APPLY_WRITABLE,
 					  err, errlen)))
-			ret = hp_cw_prepare(cw, s->sym - 8, 8 + (s->entry - s->sym) + 2, err,
-					    errlen);
+			ret = hp_cw_prepare(cw, from, to - from, err, errlen);
 	}
 	if (ret)
 		hp_write_undo(sw, n);
@@ -92,13 +95,13 @@ void hp_write_commit(struct hp_switch *sw, size_t n)
 		struct hp_site *s = sw[i].site;
 
 		if (!sw[i].to) {
-			hp_store2(s->entry, s->orig_entry);
+			hp_store_in_quad(s->entry, s->orig_entry, 2);
 			continue;
 		}
 		if (sw[i].via_slot)
 			hp_store8(s->slot, sw[i].to);
 		if (s->cur_pad != sw[i].pad) {
-			hp_store8(s->sym - 8, sw[i].pad);
+			hp_store_in_quad(s->sym - HP_PAD_BYTES, sw[i].pad, HP_PAD_BYTES);
 			s->cur_pad = sw[i].pad;
 		}
 	}
@@ -109,9 +112,9 @@ void hp_write_commit(struct hp_switch *sw, size_t n)
 		struct hp_site *s = sw[i].site;
 
 		if (sw[i].to && s->nlayers == 0) {
-			hp_store2(s->entry, s->jmp_entry);
+			hp_store_in_quad(s->entry, s->jmp_entry, 2);
 		} else if (!sw[i].to) {
-			hp_store8(s->sym - 8, s->orig_pad);
+			hp_store_in_quad(s->sym - HP_PAD_BYTES, s->orig_pad, HP_PAD_BYTES);
 			s->cur_pad = s->orig_pad;
 		}
 	}

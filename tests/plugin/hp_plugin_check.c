@@ -134,7 +134,7 @@ static int hp_elf_metadata(struct hp_elf *f, const char *path, struct hp_md_iter
 	return -1;
 }
 
-static const unsigned char hp_nop8[8] = {0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90};
+static const unsigned char hp_nop5[5] = {0x90, 0x90, 0x90, 0x90, 0x90};
 static const unsigned char hp_endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
@@ -162,8 +162,10 @@ static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
 	}
 	if (!fn->address)
 		return bad;
-	if (fn->address % 16 != 8) {
-		printf("FAIL %s: entry 0x%" PRIx64 " is not 8 mod 16\n", name, fn->address);
+	/* the padding starts the function's 16 bytes; it and the entry share
+	 * their first aligned quadword */
+	if (fn->address % 16 != 5) {
+		printf("FAIL %s: entry 0x%" PRIx64 " is not 5 mod 16\n", name, fn->address);
 		bad = 1;
 	}
 	if (fn->entry_offset != (is_endbr ? 4u : 0u)) {
@@ -171,23 +173,23 @@ static int hp_check_func(struct hp_elf *f, const struct hp_md_record *rec,
 		       is_endbr);
 		return 1;
 	}
-	/* 8 NOPs, [endbr64,] 66 90: no more, a tiny function may end the section */
-	if (hp_elf_read(f, fn->address - 8, b, 10 + fn->entry_offset)) {
+	/* 5 NOPs, [endbr64,] 66 90: no more, a tiny function may end the section */
+	if (hp_elf_read(f, fn->address - 5, b, 7 + fn->entry_offset)) {
 		printf("FAIL %s: cannot read its code\n", name);
 		return 1;
 	}
-	if (memcmp(b, hp_nop8, 8)) {
-		printf("FAIL %s: the 8 bytes before the entry are not NOPs\n", name);
+	if (memcmp(b, hp_nop5, 5)) {
+		printf("FAIL %s: the 5 bytes before the entry are not NOPs\n", name);
 		bad = 1;
 	}
-	if (is_endbr ? memcmp(b + 8, hp_endbr64, 4) != 0 : b[8] == hp_endbr64[0]) {
+	if (is_endbr ? memcmp(b + 5, hp_endbr64, 4) != 0 : b[5] == hp_endbr64[0]) {
 		printf("FAIL %s: ENDBR flag %d does not match the code\n", name, is_endbr);
 		bad = 1;
 	}
 	/* ENTRY_INSN: the compiler's first instruction is the entry (its length
 	 * is checked with a disassembler by test_entries.sh) */
 	if (!(fn->flags & HP_MD_FUNC_ENTRY_INSN) &&
-	    (b[8 + fn->entry_offset] != 0x66 || b[9 + fn->entry_offset] != 0x90)) {
+	    (b[5 + fn->entry_offset] != 0x66 || b[6 + fn->entry_offset] != 0x90)) {
 		printf("FAIL %s: no 66 90 at entry+%u\n", name, fn->entry_offset);
 		bad = 1;
 	}

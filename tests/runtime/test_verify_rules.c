@@ -14,7 +14,7 @@
 
 #include "hp_core.h"
 
-#define NOP8 0x9090909090909090ull
+#define NOP5 0x9090909090ull
 
 static const uint8_t endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 
@@ -89,9 +89,59 @@ static void test_aligned(void **state)
 	char err[256] = "";
 
 	(void)state;
+	/* 8 NOPs before an aligned entry; 5 NOPs at 0 mod 8, the entry after */
 	expect(hp_rule_aligned(&f, 0x401008, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_aligned(&f, 0x401005, err, sizeof(err)), 0, err, "");
+	/* the padding, or the entry, across two quadwords */
 	expect(hp_rule_aligned(&f, 0x40100c, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
-	       "not 8-byte aligned");
+	       "spans two aligned quadwords");
+	expect(hp_rule_aligned(&f, 0x401007, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "spans two");
+	/* endbr64 first: the entry 4 bytes on, in the next quadword */
+	f = func_for(with_endbr, sizeof(with_endbr), 1);
+	expect(hp_rule_aligned(&f, 0x401005, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_aligned(&f, 0x401003, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "spans two");
+}
+
+/* The stores of apply, on a copy of each layout: the padding jump and the
+ * entry jump go into their quadwords and leave every other byte alone. */
+static void test_quad_stores(void **state)
+{
+	static const uint8_t body[4] = {0x50, 0x89, 0xf8, 0xc3};
+	_Alignas(8) uint8_t code[24];
+	(void)state;
+	for (unsigned sym = 5; sym <= 8; sym += 3) {
+		uintptr_t at = (uintptr_t)code + sym;
+		uint8_t want[24];
+
+		memset(code, 0xcc, sizeof(code));
+		memset(code + sym - 5, 0x90, 5);
+		code[sym] = 0x66, code[sym + 1] = 0x90;
+		memcpy(code + sym + 2, body, sizeof(body));
+		assert_true(hp_in_one_quad(at - HP_PAD_BYTES, HP_PAD_BYTES));
+		assert_true(hp_in_one_quad(at, 2));
+		assert_int_equal(hp_load_in_quad(at - HP_PAD_BYTES, HP_PAD_BYTES), NOP5);
+		assert_int_equal(hp_load_in_quad(at, 2), 0x9066);
+		memcpy(want, code, sizeof(want));
+		hp_store_in_quad(at - HP_PAD_BYTES, 0x44332211e9ull, HP_PAD_BYTES);
+		memcpy(want + sym - 5, "\xe9\x11\x22\x33\x44", 5);
+		assert_memory_equal(code, want, sizeof(want));
+		hp_store_in_quad(at, 0xf9eb, 2);
+		want[sym] = 0xeb, want[sym + 1] = 0xf9;
+		assert_memory_equal(code, want, sizeof(want));
+		assert_int_equal(hp_load_in_quad(at - HP_PAD_BYTES, HP_PAD_BYTES), 0x44332211e9ull);
+		/* revert: entry first, then the padding */
+		hp_store_in_quad(at, 0x9066, 2);
+		hp_store_in_quad(at - HP_PAD_BYTES, NOP5, HP_PAD_BYTES);
+		assert_int_equal(hp_load_in_quad(at, 2), 0x9066);
+		assert_int_equal(code[sym + 2], body[0]);
+		assert_int_equal(hp_load_in_quad(at - HP_PAD_BYTES, HP_PAD_BYTES), NOP5);
+	}
+	assert_false(hp_in_one_quad((uintptr_t)code + 4, 5));
+	assert_false(hp_in_one_quad((uintptr_t)code + 7, 2));
+	assert_true(hp_in_one_quad((uintptr_t)code + 8, 8));
+	assert_false(hp_in_one_quad((uintptr_t)code + 9, 8));
 }
 
 static void test_expected_bytes(void **state)
@@ -115,25 +165,25 @@ static void test_prepared(void **state)
 	char err[256] = "";
 
 	(void)state;
-	expect(hp_rule_prepared(&f, plain, NOP8, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_prepared(&f, plain, NOP5, err, sizeof(err)), 0, err, "");
 	/* xchg %ax,%ax (66 90) and nop;nop (90 90) both count */
 	memcpy(code, plain, sizeof(plain));
 	code[0] = 0x90;
-	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), 0, err, "");
-	expect(hp_rule_prepared(&f, plain, NOP8 ^ 1, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
-	       "needs 8 NOPs before it");
+	expect(hp_rule_prepared(&f, code, NOP5, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_prepared(&f, plain, NOP5 ^ 1, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	       "needs 5 NOPs before it");
 	code[0] = 0x55; /* push %rbp: built without the plugin */
-	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	expect(hp_rule_prepared(&f, code, NOP5, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
 	       "without the hotpatch plugin");
 	/* ...unless the package says the compiler's own first instruction is
 	 * the entry */
 	f.flags |= HP_PKG_FUNC_ENTRY_INSN;
-	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_prepared(&f, code, NOP5, err, sizeof(err)), 0, err, "");
 	f = func_for(with_endbr, sizeof(with_endbr), 1);
-	expect(hp_rule_prepared(&f, with_endbr, NOP8, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_prepared(&f, with_endbr, NOP5, err, sizeof(err)), 0, err, "");
 	memcpy(code, with_endbr, sizeof(code));
 	code[3] = 0xfb; /* endbr32 */
-	expect(hp_rule_prepared(&f, code, NOP8, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
+	expect(hp_rule_prepared(&f, code, NOP5, err, sizeof(err)), -HP_ENOTPATCHABLE, err,
 	       "after endbr64");
 	assert_int_equal(memcmp(with_endbr, endbr, 4), 0);
 }
@@ -141,8 +191,8 @@ static void test_prepared(void **state)
 static void test_untouched(void **state)
 {
 	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
-	struct hp_site s = {.orig_pad = NOP8,
-			    .cur_pad = 0x11223344e9909090ull,
+	struct hp_site s = {.orig_pad = NOP5,
+			    .cur_pad = 0x11223344e9ull,
 			    .orig_entry = 0x9066,
 			    .jmp_entry = 0xf9eb,
 			    .nlayers = 1};
@@ -152,13 +202,13 @@ static void test_untouched(void **state)
 	expect(hp_rule_untouched(&f, &s, s.cur_pad, s.jmp_entry, err, sizeof(err)), 0, err, "");
 	expect(hp_rule_untouched(&f, &s, s.cur_pad, s.orig_entry, err, sizeof(err)),
 	       -HP_ENOTPATCHABLE, err, "modified behind the runtime's back");
-	expect(hp_rule_untouched(&f, &s, NOP8, s.jmp_entry, err, sizeof(err)), -HP_ENOTPATCHABLE,
+	expect(hp_rule_untouched(&f, &s, NOP5, s.jmp_entry, err, sizeof(err)), -HP_ENOTPATCHABLE,
 	       err, "behind the runtime's back");
 	/* reverted before (no layer): the original entry is what must be there */
 	s.nlayers = 0;
-	s.cur_pad = NOP8;
-	expect(hp_rule_untouched(&f, &s, NOP8, s.orig_entry, err, sizeof(err)), 0, err, "");
-	expect(hp_rule_untouched(&f, &s, NOP8, s.jmp_entry, err, sizeof(err)), -HP_ENOTPATCHABLE,
+	s.cur_pad = NOP5;
+	expect(hp_rule_untouched(&f, &s, NOP5, s.orig_entry, err, sizeof(err)), 0, err, "");
+	expect(hp_rule_untouched(&f, &s, NOP5, s.jmp_entry, err, sizeof(err)), -HP_ENOTPATCHABLE,
 	       err, "behind");
 }
 
@@ -188,13 +238,10 @@ static void test_unique_and_proxies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_entry_layout),
-		cmocka_unit_test(test_in_image),
-		cmocka_unit_test(test_aligned),
-		cmocka_unit_test(test_expected_bytes),
-		cmocka_unit_test(test_prepared),
-		cmocka_unit_test(test_untouched),
-		cmocka_unit_test(test_unique_and_proxies),
+		cmocka_unit_test(test_entry_layout),   cmocka_unit_test(test_in_image),
+		cmocka_unit_test(test_aligned),	       cmocka_unit_test(test_quad_stores),
+		cmocka_unit_test(test_expected_bytes), cmocka_unit_test(test_prepared),
+		cmocka_unit_test(test_untouched),      cmocka_unit_test(test_unique_and_proxies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
