@@ -61,6 +61,18 @@ rw_checkout() {
 	git -C "$1" checkout -q "$2" || fail "git checkout $2 in $1 failed"
 }
 
+# rw_mc_no_werror: older memcached trees (configure.ac of 2020 and before)
+# put -Werror into CFLAGS unconditionally, and today's compilers warn about
+# their sources (-Wstrict-prototypes, -Warray-bounds) with or without the
+# plugin. What a user of such a tree does: append -Wno-error to the
+# Makefile's CFLAGS, which changes no generated code. Run in the tree after
+# every (re)configure; a Makefile without -Werror is left alone.
+rw_mc_no_werror() {
+	grep -q '^CFLAGS = .*-Werror' Makefile || return 0
+	grep -q '^CFLAGS = .*-Wno-error$' Makefile && return 0
+	sed -i 's/^CFLAGS = .*/& -Wno-error/' Makefile
+}
+
 # rw_build_first PROGRAM TREE LOG: configure and build as the program's
 # README says, with $cc and $flag; the binary path is printed.
 rw_build_first() {
@@ -70,7 +82,7 @@ rw_build_first() {
 		case $program in
 		memcached)
 			./autogen.sh && ./configure CC="$cc" CFLAGS="-O2 -g $flag" &&
-				nice -n 10 make -j2 memcached
+				rw_mc_no_werror && nice -n 10 make -j2 memcached
 			;;
 		nginx)
 			rw_nginx_configure && nice -n 10 make -j2
@@ -88,7 +100,11 @@ rw_build_again() {
 	(
 		cd "$tree" || exit 1
 		case $program in
-		memcached) nice -n 10 make -j2 memcached ;;
+		memcached)
+			# the fix's Makefile.am or configure.ac may make config.status
+			# write the Makefile anew: make the Makefile first, then check
+			nice -n 10 make Makefile && rw_mc_no_werror && nice -n 10 make -j2 memcached
+			;;
 		nginx) nice -n 10 make -j2 || { rw_nginx_configure && nice -n 10 make -j2; } ;;
 		esac
 	) >"$log" 2>&1 || return 1
@@ -124,11 +140,13 @@ rw_wait_port() {
 	return 1
 }
 
-# rw_mc_start BINARY PORT [ARGS...]: memcached with the runtime preloaded,
+# rw_mc_start BINARY PORT [ARGS...]: memcached with the runtime preloaded
+# (@PORT@ in ARGS becomes PORT),
 # in the foreground of a background job; sets server_pid and server_exe.
 rw_mc_start() {
 	local binary=$1 port=$2 user=()
 	shift 2
+	set -- "${@//@PORT@/$port}"
 	((EUID == 0)) && user=(-u root)
 	LD_PRELOAD=$runtime "$binary" "${user[@]}" -p "$port" -U 0 -l 127.0.0.1 "$@" \
 		>>"$work/server.log" 2>&1 &
@@ -199,6 +217,30 @@ rw_nginx_prefix() {
 	if ((EUID == 0)); then
 		sed -i '1i user root;' "$dir/nginx.conf"
 	fi
+}
+
+# rw_nginx_row_conf DIR KIND PORT: a listener one row's request needs, on
+# PORT, added to DIR's nginx.conf (the shared config has only HTTP/1):
+#   proxy_v2  a stream server that reads a PROXY protocol header and
+#             answers with the client address it names
+#   h2c       an HTTP/2 server without TLS (nginx >= 1.25.1: "http2 on")
+rw_nginx_row_conf() {
+	local conf=$1/nginx.conf kind=$2 port=$3
+	case $kind in
+	proxy_v2)
+		printf '\nstream {\n    server {\n        listen 127.0.0.1:%s proxy_protocol;\n        return "addr=$proxy_protocol_addr\\n";\n    }\n}\n' \
+			"$port" >>"$conf"
+		;;
+	h2c)
+		# into the http block, before its closing brace
+		awk -v port="$port" '/^http *\{/ { in_http = 1 }
+			in_http && /^}/ { in_http = 0; done = 1
+				printf "    server {\n        listen 127.0.0.1:%s;\n        http2 on;\n        location / { return 200 \"h2 ok\\n\"; }\n    }\n", port }
+			{ print } END { exit !done }' "$conf" >"$conf.new" && mv "$conf.new" "$conf" ||
+			fail "rw_nginx_row_conf: no http block in $conf"
+		;;
+	*) fail "rw_nginx_row_conf: unknown listener kind '$kind'" ;;
+	esac
 }
 
 # rw_nginx_start BINARY DIR FRONT_PORT: the master with the runtime

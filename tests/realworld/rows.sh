@@ -14,17 +14,21 @@
 #                             live and recorded unobservable
 #                unobservable no request on this machine tells them apart
 #   plan_culprit an extended regex the refusal must match
-#   plan_args    extra server arguments (memcached)
+#   plan_args    extra server arguments (memcached; @PORT@ is the port)
 #   plan_why     for unobservable rows: why
 #   plan_load    auth: the server wants ASCII auth (-Y $work/authfile,
 #                which run-row.sh writes), so mcauthload.py is the load
 #   plan_same    for data rows: yes when rw_same_data says the changed
 #                data comes out byte for byte the same in this build, so
 #                mkpatch's "no change" (exit 4) is the right answer
-# rw_observe SHORT PORT: prints "before", "after" or "other: <reply>".
+#   plan_listen  nginx: a listener the row's request needs beyond the
+#                shared config (rw_nginx_row_conf: proxy_v2, h2c), on the
+#                port rw_observe gets as AUX_PORT
+# rw_observe SHORT PORT [AUX_PORT]: prints "before", "after" or
+# "other: <reply>".
 
 rw_plan() {
-	plan_kind=check plan_culprit= plan_args=() plan_why= plan_load= plan_same=
+	plan_kind=check plan_culprit= plan_args=() plan_why= plan_load= plan_same= plan_listen=
 	case $1 in
 	0240ddee0 | 32ea7d8b5 | bcb41c919) plan_kind=crash ;;
 	8c02ee82c) plan_kind=refuse plan_culprit="slab_rebalance|move_status|stats" ;;
@@ -34,11 +38,11 @@ rw_plan() {
 	9981d748f) plan_args=(-Y "$work/authfile") plan_load=auth ;;
 	f8a55c473) plan_kind=unobservable plan_why="extstore hang not reproduced here (corpus: not built)" ;;
 	2896cc6c4) plan_kind=unobservable plan_why="shutdown timing; SIGTERM ends the test" ;;
-	2f8add883) plan_kind=unobservable plan_why="UDP frame count check not written (corpus: not built)" ;;
+	2f8add883) plan_args=(-I 2m -U @PORT@) ;;
 	221c52162) plan_kind=unobservable plan_why="corpus: no short one-node request" ;;
 	319a0bff1) plan_kind=unobservable plan_why="1-byte over-read, no client-visible difference" ;;
-	7600ca028) plan_kind=unobservable plan_why="PROXY v2 TLV client not written (corpus: not built)" ;;
-	ede5623b1) plan_kind=unobservable plan_why="needs an h2c client with :authority and host" ;;
+	7600ca028) plan_listen=proxy_v2 ;;
+	ede5623b1) plan_listen=h2c ;;
 	esac
 }
 
@@ -60,7 +64,7 @@ rw_same_data() {
 }
 
 rw_observe() {
-	local short=$1 port=$2 got
+	local short=$1 port=$2 aux=${3:-} got
 	case $short in
 	1776b021e)
 		got=$(rw_mc_query "$port" 'set rwk 0 100 1\r\nx\r\nme rwk\r\n')
@@ -115,6 +119,25 @@ rw_observe() {
 		curl -s -m3 -o /dev/null "$url" || true
 		got=$(curl -si -m3 "$url" | tr -d '\r' | grep -i '^X-Cache:') || got="no X-Cache header"
 		rw_classify "$got" '^X-Cache: (MISS|EXPIRED)$' '^X-Cache: HIT$'
+		;;
+	2f8add883)
+		# a 1000000-byte value over UDP: 1000030 bytes of reply in frames
+		# of 1392 data bytes are 719 datagrams; the parent divides by the
+		# frame's 1400 bytes, header included, and says 715
+		got=$(timeout 30 /usr/bin/python3 "$root/tests/realworld/mcudp.py" "$port" 1000000 2>&1) || got="mcudp.py rc $?: $got"
+		rw_classify "$got" '^total=715$' '^total=719$'
+		;;
+	7600ca028)
+		# a 220-byte PROXY v2 header: the parent reads 107 bytes of it,
+		# logs a broken header and closes; the fix reads it whole
+		got=$(timeout 20 /usr/bin/python3 "$root/tests/realworld/proxyv2.py" "$aux" 220 2>&1) || got="proxyv2.py rc $?: $got"
+		rw_classify "$got" '^closed without a reply$' '^addr=192\.0\.2\.7$'
+		;;
+	ede5623b1)
+		# ':authority' and 'host' alike: the parent takes the pair for a
+		# duplicate Host header (400), the fix answers (200)
+		got=$(timeout 20 /usr/bin/python3 "$root/tests/realworld/h2c.py" "$aux" localhost / 2>&1) || got="h2c.py rc $?: $got"
+		rw_classify "$got" '^status=400$' '^status=200$'
 		;;
 	*) echo "other: no observation written for $short" ;;
 	esac

@@ -114,7 +114,8 @@ esac
 # ---- live: OLD with the runtime, under load
 fail_outcome=wrong-result
 port=$(rw_free_port)
-observe() { rw_observe "$short" "$port"; }
+aux_port=
+observe() { rw_observe "$short" "$port" "$aux_port"; }
 # expect WANT WHEN: the row's request must show WANT
 expect() {
 	local got
@@ -136,6 +137,10 @@ start_server() {
 		# match, git show dies of SIGPIPE and pipefail says "no".
 		git -C "$tree" grep -q request_port "$row_parent" -- src/http/ngx_http_variables.c && has_port=yes
 		rw_nginx_prefix "$work/prefix" "$port" "$(rw_free_port)" "$(rw_free_port)" "$has_port"
+		if [[ -n $plan_listen ]]; then
+			aux_port=$(rw_free_port)
+			rw_nginx_row_conf "$work/prefix" "$plan_listen" "$aux_port"
+		fi
 		rw_nginx_start "$work/OLD" "$work/prefix" "$port"
 	fi
 }
