@@ -324,6 +324,30 @@ static void describeFunction(Function &F, const ModuleState &S, bool Endbr, Func
 	}
 }
 
+// Is U an entry list of llvm.compiler.used or llvm.used (a pin, ours or
+// the source's), and nothing else?
+static bool isUsedList(const User *U)
+{
+	if (!isa<ConstantArray>(U))
+		return false;
+	for (const User *G : U->users()) {
+		auto *GV = dyn_cast<GlobalVariable>(G);
+		if (!GV || (GV->getName() != "llvm.compiler.used" && GV->getName() != "llvm.used"))
+			return false;
+	}
+	return true;
+}
+
+// Does any inline assembly text of the module name GV? No IR use shows it.
+static bool namedByAsm(const GlobalValue &GV, const ModuleState &S)
+{
+	std::string Asm = asmName(GV);
+	for (const std::string &Text : S.AsmTexts)
+		if (hp_asm_mentions(Text.c_str(), Asm.c_str()))
+			return true;
+	return false;
+}
+
 // Does every use of V only read memory through it? Loads, the source of
 // memcpy/memmove, and address arithmetic leading to those; the pin in
 // llvm.compiler.used is not a use.
@@ -348,16 +372,8 @@ static bool onlyRead(const Value *V)
 				return false;
 			continue;
 		}
-		if (auto *CA = dyn_cast<ConstantArray>(Us)) {
-			bool Pin = true;
-			for (const User *G : CA->users()) {
-				auto *GV = dyn_cast<GlobalVariable>(G);
-				Pin &= GV && (GV->getName() == "llvm.compiler.used" ||
-					      GV->getName() == "llvm.used");
-			}
-			if (Pin)
-				continue;
-		}
+		if (isUsedList(Us))
+			continue;
 		return false;
 	}
 	return true;
@@ -382,11 +398,7 @@ static bool isNeverWritten(const GlobalVariable &GV, const ModuleState &S)
 	    GV.isExternallyInitialized() || !GV.hasInitializer() ||
 	    S.UsedBySource.count(GV.getName().str()))
 		return false;
-	std::string Asm = asmName(GV);
-	for (const std::string &Text : S.AsmTexts)
-		if (hp_asm_mentions(Text.c_str(), Asm.c_str()))
-			return false;
-	return holdsNoAddress(GV.getInitializer()) && onlyRead(&GV);
+	return !namedByAsm(GV, S) && holdsNoAddress(GV.getInitializer()) && onlyRead(&GV);
 }
 
 static void describeVariable(const GlobalVariable &GV, const Module &M, const ModuleState &S,
@@ -485,23 +497,6 @@ static void emitRecord(Module &M, ModuleState &S, std::vector<FuncRecord> &Funcs
 	free(Text);
 }
 
-// Is the pin in llvm.compiler.used F's only use? Then every call to F was
-// inlined and nothing else names it in the IR.
-static bool onlyPinned(const Function &F)
-{
-	for (const User *U : F.users()) {
-		auto *CA = dyn_cast<ConstantArray>(U);
-		if (!CA)
-			return false;
-		for (const User *G : CA->users()) {
-			auto *GV = dyn_cast<GlobalVariable>(G);
-			if (!GV || GV->getName() != "llvm.compiler.used")
-				return false;
-		}
-	}
-	return true;
-}
-
 // A static function that every caller inlined is kept alive by nothing but
 // our pin from pipeline start; plain clang deletes it. Deleting it here
 // changes no other function: the pin already did its work (no pass used
@@ -515,17 +510,13 @@ static void dropInlinedStatics(Module &M, const ModuleState &S)
 {
 	std::vector<Function *> Dead;
 
-	for (Function &F : M) {
-		if (!isEmittedFunction(F) || !F.hasLocalLinkage() ||
-		    S.UsedBySource.count(F.getName().str()) || !onlyPinned(F))
-			continue;
-		std::string Asm = asmName(F);
-		bool Named = false;
-		for (const std::string &Text : S.AsmTexts)
-			Named |= hp_asm_mentions(Text.c_str(), Asm.c_str());
-		if (!Named)
+	// A pin is F's only use: every call to F was inlined. (A pin in
+	// llvm.used is the source's own, which UsedBySource keeps.)
+	for (Function &F : M)
+		if (isEmittedFunction(F) && F.hasLocalLinkage() &&
+		    !S.UsedBySource.count(F.getName().str()) && all_of(F.users(), isUsedList) &&
+		    !namedByAsm(F, S))
 			Dead.push_back(&F);
-	}
 	if (Dead.empty())
 		return;
 	std::set<Constant *> Drop(Dead.begin(), Dead.end());
