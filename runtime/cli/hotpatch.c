@@ -27,7 +27,7 @@ static const char usage_text[] =
 	"       hotpatch [--json] revert PID [PATCH]\n"
 	"       hotpatch [--json] list PID\n"
 	"       hotpatch [--json] status PID\n"
-	"       hotpatch rehearse PID PKG [CYCLES]\n"
+	"       hotpatch rehearse [--priority lowest|program] PID PKG [CYCLES]\n"
 	"       hotpatch apply PID PID... PKG\n"
 	"       hotpatch apply --exe EXE PKG\n"
 	"       hotpatch revert --exe EXE [PATCH]\n"
@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"default 16) bounds the requests a group has in flight.\n"
 	"rehearse applies and reverts PKG CYCLES times (default 1) and leaves the\n"
 	"process unpatched: a rehearsal of a patch under the process's real load.\n"
+	"The process runs the cycles itself at the lowest CPU priority, so they\n"
+	"take only CPU its threads leave; --priority program runs them at its own.\n"
 	"keygen writes an Ed25519 key pair: PREFIX.key (secret, mode 0600) and\n"
 	"PREFIX.pub; sign with mkpatch --sign PREFIX.key. A process started with\n"
 	"HOTPATCH_TRUSTED_KEYS=DIR (a directory of .pub files) accepts only\n"
@@ -428,7 +430,7 @@ void exchange_end(struct exchange *x)
 	errno = 0;
 	if (read_full(x->fd, &resp, sizeof(resp)) < 0 || resp.magic != HP_WIRE_MAGIC ||
 	    resp.len > HP_WIRE_TEXT_MAX || !(text = calloc(1, resp.len + 1))) {
-		int lost = x->op == HP_OP_APPLY || x->op == HP_OP_REVERT;
+		int lost = x->op == HP_OP_APPLY || x->op == HP_OP_REVERT || x->op == HP_OP_REHEARSE;
 
 		/* The answer is lost, not the operation: the runtime carries
 		 * on. Only its list can say what happened. */
@@ -601,7 +603,52 @@ static int count_patches(pid_t pid)
 	return n;
 }
 
-static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
+/* The rehearsal on the runtime's side (HP_OP_REHEARSE), a slice of cycles
+ * per request on one connection. Returns 0 when all cycles are done, 1
+ * when the runtime predates the operation (nothing was done: the caller
+ * rehearses with its own requests), else the failure, said. */
+static int rehearse_remote(pid_t pid, int pkg_fd, unsigned long cycles, int flags)
+{
+	unsigned long done = 0;
+	int fd = -1;
+
+	while (done < cycles) {
+		struct hp_wire_req req = {.op = HP_OP_REHEARSE,
+					  .flags = HP_WIRE_SESSION | (uint32_t)flags};
+		struct exchange x = {.pid = pid, .fd = fd};
+		unsigned long k, at;
+		int n = -1;
+
+		snprintf(req.arg, sizeof(req.arg), "%lu", cycles - done);
+		fd = -1;
+		if (exchange_begin(&x, &req, pkg_fd) == 0)
+			exchange_end(&x);
+		if (x.ret && x.status == -HP_EPROTO && done == 0 &&
+		    strstr(x.why, "unknown control operation"))
+			return 1;
+		if (x.ret) {
+			/* "cycle K: reason", K counted in this request */
+			if (sscanf(x.why, "cycle %lu: %n", &at, &n) == 1 && n > 0)
+				return fail("rehearsal stopped at cycle %lu: %s", done + at,
+					    x.why + n);
+			return fail("rehearsal stopped after %lu cycles: %s", done, x.why);
+		}
+		n = sscanf(x.reply, "rehearsed %lu", &k);
+		free(x.reply);
+		if (n != 1 || k == 0 || k > cycles - done) {
+			if (x.kept)
+				close(x.fd);
+			return fail("rehearsal stopped after %lu cycles: unexpected reply", done);
+		}
+		done += k;
+		fd = x.kept ? x.fd : -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int program_priority)
 {
 	struct timespec t0, t1;
 	double seconds;
@@ -610,12 +657,19 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles)
 	ret = open_package(pkg, &fd);
 	if (ret)
 		return ret;
-	want_session = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (unsigned long i = 1; i <= cycles && !ret; i++)
-		ret = rehearse_once(pid, fd, i);
+	ret = rehearse_remote(pid, fd, cycles, program_priority ? HP_WIRE_PROGRAM_PRIORITY : 0);
+	if (ret == 1) {
+		/* A runtime from before HP_OP_REHEARSE: one apply and one
+		 * revert request per cycle, on one connection where it keeps
+		 * one (at the program's priority either way). */
+		want_session = 1;
+		ret = 0;
+		for (unsigned long i = 1; i <= cycles && !ret; i++)
+			ret = rehearse_once(pid, fd, i);
+		end_session();
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	end_session();
 	close(fd);
 	if (ret)
 		return ret;
@@ -662,7 +716,7 @@ int main(int argc, char **argv)
 	struct hp_wire_req req = {0};
 	unsigned parallel = CLI_PARALLEL_DEFAULT;
 	const char *cmd, *failpoint = NULL;
-	int c, flags = 0, nargs;
+	int c, flags = 0, nargs, program_priority = 0;
 	pid_t pid;
 
 	while ((c = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
@@ -716,6 +770,15 @@ int main(int argc, char **argv)
 		optind += 2;
 		nargs -= 2;
 	}
+	if (!strcmp(cmd, "rehearse") && nargs >= 1 && !strcmp(argv[optind], "--priority")) {
+		if (nargs < 2 ||
+		    (strcmp(argv[optind + 1], "program") && strcmp(argv[optind + 1], "lowest")))
+			return usage_error("invalid --priority '%s' (lowest or program)",
+					   nargs < 2 ? "" : argv[optind + 1]);
+		program_priority = !strcmp(argv[optind + 1], "program");
+		optind += 2;
+		nargs -= 2;
+	}
 	if (nargs < 1)
 		return usage_error("'%s' needs a PID", cmd);
 	if (failpoint && !strcmp(argv[optind], "--exe"))
@@ -734,7 +797,9 @@ int main(int argc, char **argv)
 		char *end;
 
 		if (nargs < 2 || nargs > 3)
-			return usage_error("%s", "usage: hotpatch rehearse PID PKG [CYCLES]");
+			return usage_error("%s",
+					   "usage: hotpatch rehearse [--priority lowest|program] "
+					   "PID PKG [CYCLES]");
 		if (nargs == 3) {
 			errno = 0;
 			cycles = strtoul(argv[optind + 2], &end, 10);
@@ -743,7 +808,7 @@ int main(int argc, char **argv)
 				return usage_error("invalid CYCLES '%s' (1..100000000)",
 						   argv[optind + 2]);
 		}
-		return cmd_rehearse(pid, argv[optind + 1], cycles);
+		return cmd_rehearse(pid, argv[optind + 1], cycles, program_priority);
 	}
 	req.flags = flags;
 	if (!strcmp(cmd, "revert")) {

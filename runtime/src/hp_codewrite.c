@@ -165,18 +165,28 @@ static int prepare_page(struct hp_cw *cw, uintptr_t page, char *err, size_t errl
 	return 0;
 }
 
+/* A rehearsal's slice of cycles (hp_cw_hold_begin .. hp_cw_hold_end, all
+ * under one operation flag): the pages its applies and reverts make
+ * writable stay so until the slice ends, in held, instead of two mprotect
+ * calls per operation, each taking write permission away again with a TLB
+ * shootdown of every core that runs the program. */
+static struct hp_cw held;
+static int holding;
+
 int hp_cw_prepare(struct hp_cw *cw, uintptr_t addr, size_t len, char *err, size_t errlen)
 {
 	uintptr_t page = addr & ~(uintptr_t)4095, end = addr + len;
 	int ret;
 
+	if (holding)
+		cw = &held;
 	for (; page < end; page += 4096)
 		if ((ret = prepare_page(cw, page, err, errlen)))
 			return ret;
 	return 0;
 }
 
-void hp_cw_finish(struct hp_cw *cw)
+static void restore_pages(struct hp_cw *cw)
 {
 	/* Restoring can only fail if the mapping vanished; the write is done
 	 * either way, so there is nothing useful to report. */
@@ -188,6 +198,35 @@ void hp_cw_finish(struct hp_cw *cw)
 	if (cw->maps_fd > 0)
 		close(cw->maps_fd - 1);
 	*cw = (struct hp_cw){0};
+}
+
+void hp_cw_finish(struct hp_cw *cw)
+{
+	restore_pages(cw); /* while holding, cw has none of its own */
+	if (holding) {
+		/* The pages stay; a snapshot of the maps would go stale. */
+		free(held.maps);
+		held.maps = NULL;
+	}
+}
+
+void hp_cw_hold_begin(void)
+{
+	holding = 1;
+}
+
+void hp_cw_hold_end(void)
+{
+	holding = 0;
+	restore_pages(&held);
+}
+
+/* A child forked during a slice has no thread to end it: its pages get
+ * their protection back at once. */
+void hp_cw_atfork_child(void)
+{
+	if (holding)
+		hp_cw_hold_end();
 }
 
 /* ---- core serialisation ---- */
@@ -218,8 +257,16 @@ void hp_sync_init(void)
 	sync_mode = SYNC_IPI;
 }
 
+static unsigned long sync_count;
+
+unsigned long hp_sync_count(void)
+{
+	return __atomic_load_n(&sync_count, __ATOMIC_RELAXED);
+}
+
 void hp_sync_cores(void)
 {
+	__atomic_fetch_add(&sync_count, 1, __ATOMIC_RELAXED);
 	if (sync_mode == SYNC_NONE)
 		hp_sync_init();
 	if (sync_mode == SYNC_MEMBARRIER &&

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hp_internal.h"
@@ -294,6 +295,80 @@ static void run_op(struct conn *c)
 	reply(c->fd, 0, msg);
 }
 
+/* One request of a rehearsal takes at most this long, so the client's
+ * receive timeout holds and an interrupted CLI stops it soon; the pages it
+ * made writable get their protection back in between. */
+#define HP_REHEARSE_SLICE_NS 50000000ull
+#define HP_REHEARSE_MAX 100000000ul
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* HP_OP_REHEARSE: apply+revert cycles here, without a round trip to the
+ * client for each (four context switches and a socket message each, most
+ * of a cycle's cost). Each cycle is the whole apply (the package read from
+ * its descriptor, verified, loaded, the code written) and the revert of
+ * exactly that patch, without the stack look. The operation flag is held
+ * for the slice: another apply meanwhile gets "busy", as it would between
+ * two cycles of the client's, and the pages stay writable (hp_cw_hold). */
+static void run_rehearsal(struct conn *c)
+{
+	char err[512] = "", msg[640], *end;
+	unsigned long want, done = 0;
+	uint64_t until = monotonic_ns() + HP_REHEARSE_SLICE_NS;
+	int ret = 0, applied_left = 0;
+	unsigned id = 0;
+
+	errno = 0;
+	want = strtoul(c->req.arg, &end, 10);
+	if (errno || *end || end == c->req.arg || want < 1 || want > HP_REHEARSE_MAX) {
+		reply(c->fd, -HP_EPROTO, "rehearse: cycle count out of range");
+		return;
+	}
+	if (hp_op_begin()) {
+		reply(c->fd, -EBUSY, "cycle 1: busy: another apply or revert is in progress");
+		return;
+	}
+	hp_cw_hold_begin();
+	while (done < want && !ret) {
+		char patch[16];
+
+		ret = hp_apply_locked(c->pkg_fd, NULL, &id, err, sizeof(err));
+		if (ret)
+			break;
+		snprintf(patch, sizeof(patch), "%u", id);
+		ret = hp_revert_locked(patch, NULL, err, sizeof(err));
+		if (ret) {
+			applied_left = 1;
+			break;
+		}
+		done++;
+		if (monotonic_ns() >= until)
+			break;
+	}
+	hp_cw_hold_end();
+	hp_op_end();
+	if (!ret) {
+		snprintf(msg, sizeof(msg), "rehearsed %lu\n", done);
+		reply(c->fd, 0, msg);
+		return;
+	}
+	if (!err[0])
+		snprintf(err, sizeof(err), "%s", hp_strerror(ret));
+	if (applied_left)
+		snprintf(msg, sizeof(msg), "cycle %lu: patch %u is still applied: %s", done + 1, id,
+			 err);
+	else
+		snprintf(msg, sizeof(msg), "cycle %lu: the apply failed: %s", done + 1, err);
+	note_fd_limit(msg, sizeof(msg), HP_FDS_APPLY, "an apply");
+	reply(c->fd, ret, msg);
+}
+
 /* Closes the connection; when the reserve is empty its number becomes the
  * reserve at once (dup3 replaces the connection in one step, so no other
  * thread of an engine at its limit can take the number in between). */
@@ -378,7 +453,7 @@ static int recv_req(struct conn *c, char *why, size_t len)
 			 (mh.msg_flags & MSG_CTRUNC) ? " or more" : "");
 		return -HP_EPROTO;
 	}
-	if (c->req.op == HP_OP_APPLY && c->pkg_fd < 0) {
+	if ((c->req.op == HP_OP_APPLY || c->req.op == HP_OP_REHEARSE) && c->pkg_fd < 0) {
 		snprintf(why, len, "an apply request without a package descriptor");
 		return -HP_EPROTO;
 	}
@@ -434,6 +509,10 @@ static void raise_control_priority(void)
 		set_control_priority(HP_CONTROL_BOOST);
 }
 
+/* HOTPATCH_TEST_OLD_CONTROL=1: answer HP_OP_REHEARSE as runtimes from
+ * before it do, so tests can see the CLI fall back to its own loop. */
+static int old_control;
+
 /* Connections being served, each on its own thread: a client that
  * connects and says nothing waits out its 5 s receive timeout on its own
  * thread, not in front of everyone else's list or apply. Past the cap,
@@ -471,14 +550,21 @@ static void serve(struct conn *c)
 				      : hp_strerror(ret));
 			break;
 		}
-		if (c->req.flags & HP_WIRE_SESSION) {
-			/* A session is a rehearsal of thousands of cycles under
-			 * the program's load: at the program's priority, or it
-			 * would take the CPU from the program's own threads. */
-			if (first)
-				set_control_priority(0);
+		if (first && c->req.op == HP_OP_REHEARSE &&
+		    !(c->req.flags & HP_WIRE_PROGRAM_PRIORITY))
+			/* A rehearsal under the program's real load takes only
+			 * the CPU the program leaves: the lowest priority, for
+			 * the life of this connection's thread (an unprivileged
+			 * thread could not come back from it). */
+			(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+		else if (first && (c->req.flags & HP_WIRE_SESSION))
+			/* Any other session (a rehearsal by a CLI from before
+			 * HP_OP_REHEARSE, or at the program's priority): at the
+			 * program's priority, not the boost, or it would take
+			 * the CPU from the program's own threads. */
+			set_control_priority(0);
+		if (c->req.flags & HP_WIRE_SESSION)
 			reply_flags = HP_WIRE_RESP_OPEN;
-		}
 		switch (c->req.op) {
 		case HP_OP_LIST:
 		case HP_OP_STATUS:
@@ -491,6 +577,13 @@ static void serve(struct conn *c)
 		case HP_OP_REVERT:
 			run_op(c);
 			break;
+		case HP_OP_REHEARSE:
+			if (!old_control) {
+				run_rehearsal(c);
+				break;
+			}
+			/* answered as a runtime from before it */
+			__attribute__((fallthrough));
 		default:
 			reply(fd, -HP_EPROTO, "unknown control operation");
 			goto done;
@@ -722,6 +815,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	pthread_mutex_init(&listener_lock, NULL);
+	hp_cw_atfork_child();
 	hp_patch_atfork_child();
 	hp_sync_init();
 	if (reserve_fd >= 0) { /* the parent's socket: not ours to hold */
@@ -749,6 +843,7 @@ __attribute__((constructor)) static void hp_runtime_init(void)
 	delay = getenv("HOTPATCH_TEST_APPLY_DELAY_MS");
 	if (delay)
 		hp_test_apply_delay_ms = (unsigned)strtoul(delay, NULL, 10);
+	old_control = getenv("HOTPATCH_TEST_OLD_CONTROL") != NULL;
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	/* Before the listener exists, so no apply can run ahead of the keys. */
 	const char *keys = getenv("HOTPATCH_TRUSTED_KEYS");

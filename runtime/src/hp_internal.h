@@ -57,6 +57,13 @@ struct hp_cw {
 int hp_cw_prepare(struct hp_cw *cw, uintptr_t addr, size_t len, char *err, size_t errlen);
 /* Restores every page's protection and frees cw's memory. */
 void hp_cw_finish(struct hp_cw *cw);
+/* Between these (called with the operation flag held throughout), pages
+ * made writable stay writable: hp_cw_finish leaves them to
+ * hp_cw_hold_end, which restores them all. */
+void hp_cw_hold_begin(void);
+void hp_cw_hold_end(void);
+/* In a child forked between them: restores the pages at once. */
+void hp_cw_atfork_child(void);
 
 /* Code is a 0-byte object to the compiler: launder the address so reads and
  * writes are not reordered or folded. */
@@ -118,6 +125,9 @@ void hp_sync_init(void);
 /* Serialises every core running this process (membarrier SYNC_CORE, or a
  * TLB-shootdown fallback). */
 void hp_sync_cores(void);
+/* How many times hp_sync_cores ran (each an IPI to every core running the
+ * process): what the write sequence costs the program, for tests. */
+unsigned long hp_sync_count(void);
 /* "membarrier-sync-core" or "mprotect-ipi", for status. */
 const char *hp_sync_mode(void);
 

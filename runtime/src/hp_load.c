@@ -227,12 +227,20 @@ int hp_fill_slots(const struct hp_manifest *m, uintptr_t tbias, uintptr_t pbias,
 	for (size_t i = 0; i < m->proxy_count; i++) {
 		uintptr_t slot = pbias + m->proxies[i].slot_offset;
 
+		uintptr_t value = tbias + m->proxies[i].target_offset;
+
 		ret = hp_fp(HP_FP_APPLY_SLOTS, err, errlen);
-		if (!ret)
-			ret = hp_cw_prepare(cw, slot, 8, err, errlen);
 		if (ret)
 			return ret;
-		hp_store8(slot, tbias + m->proxies[i].target_offset);
+		/* A package applied before (the same mapping, under its old
+		 * name) has its slots filled already: no page to unprotect,
+		 * and no TLB shootdown of every core when it is protected
+		 * again. */
+		if (hp_load8(slot) == value)
+			continue;
+		if ((ret = hp_cw_prepare(cw, slot, 8, err, errlen)))
+			return ret;
+		hp_store8(slot, value);
 	}
 	return 0;
 }

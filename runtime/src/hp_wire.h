@@ -23,6 +23,13 @@ enum hp_wire_op {
 	HP_OP_LIST = 3,
 	HP_OP_STATUS = 4,
 	HP_OP_FAILPOINTS = 5, /* the failpoint names, one "apply NAME" line each */
+	/* rehearse: up to arg ("N", decimal) apply+revert cycles of the
+	 * package on the runtime's side, without a look at the stacks, for
+	 * one slice of time; the reply is "rehearsed K" (K >= 1), or the
+	 * failure as "cycle K: reason" (K counted from 1 in this request).
+	 * Flagged HP_WIRE_SESSION for the next slice; older runtimes answer
+	 * -HP_EPROTO "unknown control operation" and close. */
+	HP_OP_REHEARSE = 6,
 };
 
 enum {
@@ -38,6 +45,8 @@ enum {
 	 * runtime that does says so in the reply (HP_WIRE_RESP_OPEN) and
 	 * waits for the next request; an older one closes as always */
 	HP_WIRE_SESSION = 1u << 4,
+	/* rehearse: at the program's priority instead of the lowest */
+	HP_WIRE_PROGRAM_PRIORITY = 1u << 5,
 };
 
 /* hp_wire_resp.flags */

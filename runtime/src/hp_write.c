@@ -87,8 +87,21 @@ void hp_write_undo(struct hp_switch *sw, size_t n)
 		}
 }
 
+/* Each phase ends with a serialisation of the cores only if it stored
+ * something a core must see before going on: phase 1's stores must be
+ * seen before any entry jumps to them, and phase 2's entry jumps so that
+ * an apply is in effect on every core when it returns. Phase 2's
+ * restored paddings need none: their entries went back in phase 1 (and
+ * were serialised), so no core reaches them any more except a thread
+ * already past its entry, and that one runs either the old jump (to a
+ * replacement that stays mapped) or the restored NOPs (into the
+ * original). A revert thus costs one serialisation, and an apply whose
+ * paddings already jump where it wants (a rehearsal's next cycle keeps
+ * none) one less. */
 void hp_write_commit(struct hp_switch *sw, size_t n)
 {
+	int stored = 0;
+
 	/* 1: new padding jumps (their entries do not jump yet, or they still
 	 * lead to a replacement); entries that go back to the original. */
 	for (size_t i = 0; i < n; i++) {
@@ -96,16 +109,22 @@ void hp_write_commit(struct hp_switch *sw, size_t n)
 
 		if (!sw[i].to) {
 			hp_store_in_quad(s->entry, s->orig_entry, 2);
+			stored = 1;
 			continue;
 		}
-		if (sw[i].via_slot)
+		if (sw[i].via_slot) {
 			hp_store8(s->slot, sw[i].to);
+			stored = 1;
+		}
 		if (s->cur_pad != sw[i].pad) {
 			hp_store_in_quad(s->sym - HP_PAD_BYTES, sw[i].pad, HP_PAD_BYTES);
 			s->cur_pad = sw[i].pad;
+			stored = 1;
 		}
 	}
-	hp_sync_cores();
+	if (stored)
+		hp_sync_cores();
+	stored = 0;
 	/* 2: entries start jumping (a site without layers has an original
 	 * entry); paddings of sites back to the original are restored. */
 	for (size_t i = 0; i < n; i++) {
@@ -113,10 +132,12 @@ void hp_write_commit(struct hp_switch *sw, size_t n)
 
 		if (sw[i].to && s->nlayers == 0) {
 			hp_store_in_quad(s->entry, s->jmp_entry, 2);
+			stored = 1;
 		} else if (!sw[i].to) {
 			hp_store_in_quad(s->sym - HP_PAD_BYTES, s->orig_pad, HP_PAD_BYTES);
 			s->cur_pad = s->orig_pad;
 		}
 	}
-	hp_sync_cores();
+	if (stored)
+		hp_sync_cores();
 }

@@ -3,9 +3,12 @@
 # an engine whose 3 worker threads run through the patched functions, and
 # the wall time of one apply, side by side:
 #   separate CLI runs  one `hotpatch apply` and one `hotpatch revert` each
-#                      cycle (process start-up included);
-#   one client         `hotpatch rehearse` (the CLI's connection per
-#                      operation, without process start-up).
+#                      cycle (process start-up included), and /bin/true
+#                      started the same way in the same rounds: the floor
+#                      any command has on this machine;
+#   rehearse           the cycles run by the engine itself, a slice per
+#                      request, at the lowest priority (the default) and at
+#                      the program's (--priority program).
 # The in-process numbers are bench-runtime's.
 # Usage: bench-cli.sh WORK [CYCLES]   (HP_* from the environment)
 set -euo pipefail
@@ -18,28 +21,40 @@ st=$work/state
 start_target target "$st"
 expect_state "$st" "3 2"
 
-now_ns() { date +%s%N; }
-: >apply.ns
-t0=$(now_ns)
+# Microseconds, without starting a process (bash's own clock).
+now_us() { echo "${EPOCHREALTIME/./}"; }
+: >apply.us
+: >true.us
+t0=$(now_us)
 for ((i = 0; i < cycles; i++)); do
-	a=$(now_ns)
+	a=$(now_us)
 	"$H" apply "$pid" a.hpk >/dev/null
-	echo $(($(now_ns) - a)) >>apply.ns
+	echo $(($(now_us) - a)) >>apply.us
 	"$H" revert "$pid" >/dev/null
 done
-t1=$(now_ns)
+t1=$(now_us)
+for ((i = 0; i < cycles; i++)); do
+	a=$(now_us)
+	/bin/true
+	echo $(($(now_us) - a)) >>true.us
+done
 expect_state "$st" "3 2"
-rehearse=$("$H" rehearse "$pid" a.hpk $((cycles * 4)))
+lowest=$("$H" rehearse "$pid" a.hpk $((cycles * 40)))
+expect_state "$st" "3 2"
+program=$("$H" rehearse --priority program "$pid" a.hpk $((cycles * 40)))
 expect_state "$st" "3 2"
 alive "$pid"
-python3 - "$cycles" "$t0" "$t1" apply.ns "$rehearse" <<'PY'
+python3 - "$cycles" "$t0" "$t1" apply.us true.us "$lowest" "$program" <<'PY'
 import re, statistics, sys
 cycles, t0, t1 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 applies = sorted(int(l) for l in open(sys.argv[4]))
-us = float(re.search(r"\(([0-9.]+) us per cycle\)", sys.argv[5]).group(1))
-print(f"separate CLI runs: {cycles / ((t1 - t0) / 1e9):.0f} apply+revert cycles/s, "
-      f"one apply {statistics.median(applies) / 1e6:.2f} ms median, "
-      f"p90 {applies[len(applies) * 9 // 10] / 1e6:.2f} ms (wall, CLI start-up included)")
-print(f"one client (rehearse): {1e6 / us:.0f} apply+revert cycles/s ({us:.0f} us per cycle)")
+trues = sorted(int(l) for l in open(sys.argv[5]))
+print(f"separate CLI runs: {cycles / ((t1 - t0) / 1e6):.0f} apply+revert cycles/s, "
+      f"one apply {statistics.median(applies) / 1e3:.2f} ms median, "
+      f"p90 {applies[len(applies) * 9 // 10] / 1e3:.2f} ms (wall, CLI start-up included)")
+print(f"/bin/true started the same way: {statistics.median(trues) / 1e3:.2f} ms median")
+for name, out in (("lowest priority", sys.argv[6]), ("--priority program", sys.argv[7])):
+    us = float(re.search(r"\(([0-9.]+) us per cycle\)", out).group(1))
+    print(f"rehearse, {name}: {1e6 / us:.0f} apply+revert cycles/s ({us:.1f} us per cycle)")
 PY
 echo "PASS"

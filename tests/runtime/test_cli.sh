@@ -27,7 +27,8 @@ run_variant() {
 	if [[ $v == preload ]]; then
 		start_target target-$v "$st" LD_PRELOAD="$HP_RUNTIME_LIB"
 	elif [[ $v == far ]]; then
-		start_target target-$v "$st" HOTPATCH_NEAR=0 HOTPATCH_CONTROL_NICE=0
+		start_target target-$v "$st" HOTPATCH_NEAR=0 HOTPATCH_CONTROL_NICE=0 \
+			HOTPATCH_TEST_OLD_CONTROL=1
 	else
 		start_target target-$v "$st"
 	fi
@@ -60,10 +61,15 @@ run_variant() {
 	"$HP_CLI" revert "$pid" >/dev/null
 	expect_state "$st" "3 2"
 	# rehearse keeps one connection for all its cycles (HP_WIRE_SESSION),
-	# plus the list that says what the process still carries
+	# plus the list that says what the process still carries (and, with an
+	# engine from before HP_OP_REHEARSE, the one that engine closed)
 	strace -f -e trace=connect -o connects.txt "$HP_CLI" rehearse "$pid" a-$v.hpk 20 >/dev/null
 	n=$(grep -c 'connect(.*sun_path=' connects.txt || true)
-	((n == 2)) || fail "variant $v: rehearse of 20 cycles made $n connections, expected 2"
+	local want=2
+	[[ $v == far ]] && want=3
+	((n == want)) || fail "variant $v: rehearse of 20 cycles made $n connections, expected $want"
+	check_rehearse_requests "$v"
+	[[ $v == plain ]] && check_rehearse_priority "$st"
 	for i in 1 2 3 4 5; do                    # flip repeatedly under load
 		"$HP_CLI" apply "$pid" a-$v.hpk >/dev/null
 		expect_state "$st" "1003 6"
@@ -72,6 +78,64 @@ run_variant() {
 	done
 	alive "$pid"
 	kill -9 "$pid"
+}
+
+# check_rehearse_requests VARIANT: the engine runs a rehearsal's cycles
+# itself, a slice per request (the CLI sends a handful of requests for 2000
+# cycles); variant far runs an engine that answers like a runtime from
+# before that (HOTPATCH_TEST_OLD_CONTROL), and the CLI falls back to an
+# apply and a revert request per cycle.
+check_rehearse_requests() {
+	local v=$1 n want
+	strace -e trace=sendmsg -o sends.txt "$HP_CLI" rehearse "$pid" a-$v.hpk 2000 >rehearse.out ||
+		fail "variant $v: rehearse of 2000 cycles failed"
+	grep -q "rehearsed 2000 apply+revert cycles" rehearse.out || fail "variant $v: $(cat rehearse.out)"
+	n=$(grep -c '^sendmsg' sends.txt || true)
+	if [[ $v == far ]]; then
+		((n >= 4000)) || fail "variant $v: the fallback sent $n requests for 2000 cycles"
+	else
+		((n <= 200)) || fail "variant $v: rehearse sent $n requests for 2000 cycles"
+	fi
+	expect_state "$st" "3 2"
+}
+
+# at_nice19: whether a thread of $pid runs at nice 19.
+at_nice19() {
+	local nices
+	nices=$(ps -L -o nice= -p "$pid")
+	grep -qx ' *19' <<<"$nices"
+}
+
+# check_rehearse_priority STATE: a rehearsal's cycles run on a thread at
+# the lowest priority (nice 19); killing the CLI ends them within a
+# slice and leaves the engine unpatched.
+check_rehearse_priority() {
+	local st=$1 main cli_pid seen=0
+	main=$(ps -o nice= -p "$pid" | tr -d ' ')
+	if ((main == 19)); then
+		note "the engine already runs at nice 19: the rehearsal's priority cannot be told apart"
+		return
+	fi
+	"$HP_CLI" rehearse "$pid" a-plain.hpk 100000000 >/dev/null 2>&1 &
+	cli_pid=$!
+	for _ in $(seq 500); do
+		if at_nice19; then
+			seen=1
+			break
+		fi
+		sleep 0.02
+	done
+	kill -TERM "$cli_pid" # (a background job of a script ignores SIGINT)
+	wait "$cli_pid" || true
+	((seen)) || fail "no thread at nice 19 during a rehearsal: $(ps -L -o nice= -p "$pid" | tr -s ' \n' ' ')"
+	# (a thread at nice 19 on a busy machine may wait long for its turn)
+	for _ in $(seq 1500); do
+		at_nice19 || break
+		sleep 0.02
+	done
+	! at_nice19 || fail "the rehearsal went on after its CLI was killed: $(ps -L -o tid,nice,stat,wchan:24 -p "$pid" | tr -s " \n" " ")"
+	"$HP_CLI" list "$pid" | grep -q "no patches applied" || fail "a killed rehearsal left a patch"
+	expect_state "$st" "3 2"
 }
 
 # check_control_nice VARIANT: the runtime's listener runs 10 nice levels

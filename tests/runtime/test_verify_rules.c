@@ -8,7 +8,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -144,6 +149,130 @@ static void test_quad_stores(void **state)
 	assert_false(hp_in_one_quad((uintptr_t)code + 9, 8));
 }
 
+/* One switch through the whole write sequence on a heap copy of a site:
+ * how many times the cores were serialised. */
+static unsigned long commit(struct hp_site *s, uintptr_t to)
+{
+	struct hp_switch sw = {.site = s, .to = to};
+	struct hp_cw cw = {0};
+	unsigned long before;
+	char err[256] = "";
+
+	assert_int_equal(hp_write_prepare(&sw, 1, !to, &cw, err, sizeof(err)), 0);
+	before = hp_sync_count();
+	hp_write_commit(&sw, 1);
+	hp_cw_finish(&cw);
+	if (to)
+		s->nlayers++; /* what hp_site_push does after the commit */
+	else
+		s->nlayers = 0;
+	return hp_sync_count() - before;
+}
+
+/* A serialisation only after stores a core must see before going on: an
+ * apply's paddings (before entries jump to them) and entries (so the
+ * apply is in effect when it returns), a revert's entries; never after a
+ * revert restores the paddings, which no entry leads to any more. */
+static void test_commit_syncs(void **state)
+{
+	_Alignas(16) uint8_t code[32];
+	uintptr_t sym = (uintptr_t)code + 5;
+	struct hp_site s = {.sym = sym,
+			    .entry = sym,
+			    .orig_pad = NOP5,
+			    .cur_pad = NOP5,
+			    .orig_entry = 0x9066,
+			    .jmp_entry = 0xf9eb};
+	uint8_t orig[32];
+
+	(void)state;
+	memset(code, 0xcc, sizeof(code));
+	memset(code, 0x90, 5);
+	code[5] = 0x66, code[6] = 0x90;
+	memcpy(orig, code, sizeof(orig));
+
+	assert_int_equal(commit(&s, sym + 0x1000), 2); /* padding, then entry */
+	assert_int_equal(hp_load_in_quad(sym - HP_PAD_BYTES, HP_PAD_BYTES),
+			 0xe9ull | 0x1000ull << 8);
+	assert_int_equal(hp_load_in_quad(sym, 2), 0xf9eb);
+	/* a second layer: only its padding changes, the entry jumps already */
+	assert_int_equal(commit(&s, sym + 0x2000), 1);
+	assert_int_equal(hp_load_in_quad(sym - HP_PAD_BYTES, HP_PAD_BYTES),
+			 0xe9ull | 0x2000ull << 8);
+	/* back to the original: the entry, serialised; the padding after it */
+	assert_int_equal(commit(&s, 0), 1);
+	assert_memory_equal(code, orig, sizeof(orig));
+	assert_int_equal(s.cur_pad, NOP5);
+	/* and applied again: the padding was restored, so it is written again */
+	assert_int_equal(commit(&s, sym + 0x1000), 2);
+	assert_int_equal(commit(&s, 0), 1);
+	assert_memory_equal(code, orig, sizeof(orig));
+}
+
+/* The protection the kernel shows for the page at a ("r-xp"). */
+static void page_perms(const void *a, char perms[5])
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	strcpy(perms, "?");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char p[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 && (uintptr_t)a >= lo &&
+		    (uintptr_t)a < hi) {
+			strcpy(perms, p);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* A rehearsal's slice keeps the pages writable from one operation to the
+ * next, gives them their protection back when it ends, and a child forked
+ * in between gets it back at once. */
+static void test_hold_pages(void **state)
+{
+	uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct hp_cw cw = {0};
+	char err[256] = "", perms[5];
+	pid_t child;
+	int status;
+
+	(void)state;
+	assert_true(page != MAP_FAILED);
+	/* without a hold: writable for the operation only */
+	assert_int_equal(hp_cw_prepare(&cw, (uintptr_t)page + 8, 8, err, sizeof(err)), 0);
+	page_perms(page, perms);
+	assert_string_equal(perms, "rwxp");
+	hp_cw_finish(&cw);
+	page_perms(page, perms);
+	assert_string_equal(perms, "r-xp");
+
+	hp_cw_hold_begin();
+	assert_int_equal(hp_cw_prepare(&cw, (uintptr_t)page + 8, 8, err, sizeof(err)), 0);
+	hp_cw_finish(&cw);
+	page_perms(page, perms);
+	assert_string_equal(perms, "rwxp"); /* still, for the next operation */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		hp_cw_atfork_child();
+		page_perms(page, perms);
+		_exit(strcmp(perms, "r-xp") ? 1 : 0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	page_perms(page, perms);
+	assert_string_equal(perms, "rwxp"); /* the parent's slice goes on */
+	hp_cw_hold_end();
+	page_perms(page, perms);
+	assert_string_equal(perms, "r-xp");
+	munmap(page, 4096);
+}
+
 static void test_expected_bytes(void **state)
 {
 	struct hp_manifest_func f = func_for(plain, sizeof(plain), 0);
@@ -242,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_aligned),	       cmocka_unit_test(test_quad_stores),
 		cmocka_unit_test(test_expected_bytes), cmocka_unit_test(test_prepared),
 		cmocka_unit_test(test_untouched),      cmocka_unit_test(test_unique_and_proxies),
+		cmocka_unit_test(test_commit_syncs),   cmocka_unit_test(test_hold_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
