@@ -52,13 +52,20 @@ static void free_edges(struct edges *e)
 	free(e->to);
 }
 
-/* A changed function NEW f inlines: the best explanation of f's change. */
+/* A changed function f inlines, in NEW or in OLD (its twin): the best
+ * explanation of f's change. OLD's list counts as much as NEW's: when the
+ * fix grows an inlined static so that it is no longer inlined, NEW's f
+ * calls it (a "new function": OLD had no body of it) and only OLD's f
+ * names it. */
 static const struct mp_func *changed_inlinee(const struct mp_program *new, const struct mp_func *f)
 {
-	for (uint32_t k = 0; k < f->ninlined; k++) {
-		const struct mp_func *h = mp_find_func(new, f->inlined[k], f->tu);
-		if (h && (h->status == MP_CHANGED || h->status == MP_NEW))
-			return h;
+	const struct mp_func *const sides[2] = {f, f->twin};
+	for (int s = 0; s < 2; s++) {
+		for (uint32_t k = 0; sides[s] && k < sides[s]->ninlined; k++) {
+			const struct mp_func *h = mp_find_func(new, sides[s]->inlined[k], f->tu);
+			if (h && (h->status == MP_CHANGED || h->status == MP_NEW))
+				return h;
+		}
 	}
 	return NULL;
 }

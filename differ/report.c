@@ -118,7 +118,8 @@ static void json_list(FILE *out, const char *key, char **items, size_t n)
 	fputs("],\n", out);
 }
 
-static void json_func(FILE *out, const struct mp_func *f, bool first)
+static void json_func(FILE *out, const struct mp_program *new, const struct mp_func *f,
+		      bool first)
 {
 	char why[512];
 	mp_func_reason(f, why, sizeof(why));
@@ -141,6 +142,18 @@ static void json_func(FILE *out, const struct mp_func *f, bool first)
 	if (f->why & MP_WHY_CONST && f->cause_var) {
 		fputs(", \"constant\": ", out);
 		json_str(out, f->cause_var->name);
+	}
+	/* All of the inlinees without a body of their own that the reason
+	 * counts (the text names the first): a change to any of them shows
+	 * only here, so a reader with the source diff can tell which. */
+	if (f->why & MP_WHY_SOURCE && f->nbodiless) {
+		fputs(", \"bodiless_inlinees\": [", out);
+		for (uint32_t k = 0, n = 0; k < f->ninlined; k++)
+			if (!mp_find_func(new, f->inlined[k], f->tu)) {
+				fputs(n++ ? ", " : "", out);
+				json_str(out, f->inlined[k]);
+			}
+		fputc(']', out);
 	}
 	fputc('}', out);
 }
@@ -174,7 +187,7 @@ void mp_report_json(FILE *out, const struct mp_program *old, const struct mp_pro
 	bool first = true;
 	for (uint32_t i = 0; i < new->nfuncs; i++) {
 		if (new->funcs[i].in_p) {
-			json_func(out, &new->funcs[i], first);
+			json_func(out, new, &new->funcs[i], first);
 			first = false;
 		}
 	}

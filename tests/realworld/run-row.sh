@@ -77,7 +77,7 @@ rw_plan "$short"
 # ---- mkpatch: analysis alone, then the whole run with the recompile
 now() { date +%s.%N; }
 t0=$(now)
-"$mkpatch" --dry-run OLD NEW >/dev/null 2>&1 || true
+"$mkpatch" --json --dry-run OLD NEW >analysis.json 2>/dev/null || true
 t1=$(now)
 status=0
 "$mkpatch" --explain OLD NEW -o fix.hpk >explain.txt 2>mkpatch.err || status=$?
@@ -89,7 +89,8 @@ cat explain.txt mkpatch.err
 reason=$(grep -v '^mkpatch: [0-9]* function(s)\|^mkpatch: wrote' mkpatch.err | head -n 3 | tr '\n' ' ' | head -c 200) || true
 
 if ((status == 0)); then
-	python3 "$root/tests/realworld/touched.py" "$tree" "$row_parent" "$row_commit" <explain.txt >touched.txt
+	python3 "$root/tests/realworld/touched.py" "$tree" "$row_parent" "$row_commit" analysis.json \
+		<explain.txt >touched.txt
 	cat touched.txt
 	read -r P t_touched spurious inlined _ < <(sed -n 's/^summary P=\([0-9]*\) touched=\([0-9]*\) spurious=\([0-9]*\) inlined=\([0-9]*\) unknown=\([0-9]*\)$/\1 \2 \3 \4 \5/p' touched.txt)
 	: "$t_touched"

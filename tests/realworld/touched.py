@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which functions of a patch the fix's diff really touches.
 
-usage: touched.py TREE PARENT COMMIT < explain.txt
+usage: touched.py TREE PARENT COMMIT [ANALYSIS.json] < explain.txt
 
 Reads mkpatch --explain lines ("name (file): reason") and, for each
 function, compares its definition's text at PARENT and at COMMIT in the
@@ -15,13 +15,20 @@ starting at column 0 that names the function before its "(", then the
 first "{" before any ";" (not a prototype), then the body up to the next
 "}" at column 0; a return type alone on the line before is included. A
 name defined by a macro or otherwise not found is "unknown" and is not
-counted as spurious.
+counted as spurious. A function whose text is the same but names a macro
+the diff defines anew (a changed "#define X") is touched too: the fix
+changes what that text compiles to.
 
 Prints one line per function ("touched|spurious|unknown name reason") and
 last "summary P=N touched=T spurious=S inlined=I unknown=U", where
 inlined counts the spurious functions that mkpatch lists as inlining a
-touched one (needed for a correct patch, but not touched by the diff).
+touched one (needed for a correct patch, but not touched by the diff):
+an "inlines X()" whose X is touched, or, for "source changed, or that of
+an inlined function without a body of its own", one of those inlinees
+touched (all of them from ANALYSIS.json, `mkpatch --json`'s
+"bodiless_inlinees"; without it only the one the text names).
 """
+import json
 import re
 import subprocess
 import sys
@@ -72,8 +79,19 @@ def definitions(tree, rev, name):
     return "\n".join(out) if out else None
 
 
+def changed_macros(tree, parent, commit):
+    """Names of the macros whose #define lines the diff adds or removes."""
+    diff = git(tree, "diff", parent, commit, "--", "*.c", "*.h")
+    return set(re.findall(r"^[-+]\s*#\s*define\s+([A-Za-z_]\w*)", diff, re.M))
+
+
 def main():
     tree, parent, commit = sys.argv[1:4]
+    bodiless_of = {}
+    if len(sys.argv) > 4:
+        with open(sys.argv[4]) as f:
+            for fn in json.load(f).get("functions", []):
+                bodiless_of[fn["name"]] = fn.get("bodiless_inlinees", [])
     rows = []
     for line in sys.stdin:
         m = re.match(r"^(\S+) \(([^)]*)\): (.*)$", line.rstrip("\n"))
@@ -90,6 +108,11 @@ def main():
             status[base] = "unknown"
         else:
             status[base] = "touched" if old != new else "spurious"
+    macros = changed_macros(tree, parent, commit)
+    for base, s in list(status.items()):
+        text = (definitions(tree, parent, base) or "") + (definitions(tree, commit, base) or "")
+        if s == "spurious" and any(re.search(r"\b%s\b" % re.escape(m), text) for m in macros):
+            status[base] = "touched"
     touched = {n for n, s in status.items() if s == "touched"}
     counts = {"touched": 0, "spurious": 0, "unknown": 0}
     inlined = 0
@@ -102,11 +125,11 @@ def main():
         bodiless = re.search(r"inlined function without a body of its own: (\S+)\(\)", reason)
         if s == "spurious" and m and origin(m.group(1)) in touched:
             inlined += 1
-        elif s == "spurious" and bodiless:
-            # mkpatch cannot tell (the inlinee has no body to compare);
-            # the diff can: needed if it touches that inlinee
-            b = bodiless.group(1)
-            if definitions(tree, parent, b) != definitions(tree, commit, b):
+        elif s == "spurious" and (bodiless_of.get(name) or bodiless):
+            # mkpatch cannot tell (the inlinees have no body to compare);
+            # the diff can: needed if it touches one of those inlinees
+            names = bodiless_of.get(name) or [bodiless.group(1)]
+            if any(definitions(tree, parent, b) != definitions(tree, commit, b) for b in names):
                 inlined += 1
         print(f"{s} {name} {reason}")
     print(
