@@ -27,7 +27,7 @@ static const char usage_text[] =
 	"       hotpatch [--json] revert PID [PATCH]\n"
 	"       hotpatch [--json] list PID\n"
 	"       hotpatch [--json] status PID\n"
-	"       hotpatch rehearse [--priority lowest|program] PID PKG [CYCLES]\n"
+	"       hotpatch rehearse [--priority lowest|program] [--cpu PCT] PID PKG [CYCLES]\n"
 	"       hotpatch apply PID PID... PKG\n"
 	"       hotpatch apply --exe EXE PKG\n"
 	"       hotpatch revert --exe EXE [PATCH]\n"
@@ -51,8 +51,10 @@ static const char usage_text[] =
 	"default 16) bounds the requests a group has in flight.\n"
 	"rehearse applies and reverts PKG CYCLES times (default 1) and leaves the\n"
 	"process unpatched: a rehearsal of a patch under the process's real load.\n"
-	"The process runs the cycles itself at the lowest CPU priority, so they\n"
-	"take only CPU its threads leave; --priority program runs them at its own.\n"
+	"The process runs the cycles itself, at its own priority and within PCT\n"
+	"percent of one CPU (--cpu, default 1; 100: no limit), so its threads keep\n"
+	"the CPU; --priority lowest runs them as SCHED_IDLE, only on CPU time its\n"
+	"threads leave (no limit unless --cpu).\n"
 	"keygen writes an Ed25519 key pair: PREFIX.key (secret, mode 0600) and\n"
 	"PREFIX.pub; sign with mkpatch --sign PREFIX.key. A process started with\n"
 	"HOTPATCH_TRUSTED_KEYS=DIR (a directory of .pub files) accepts only\n"
@@ -607,16 +609,19 @@ static int count_patches(pid_t pid)
  * per request on one connection. Returns 0 when all cycles are done, 1
  * when the runtime predates the operation (nothing was done: the caller
  * rehearses with its own requests), else the failure, said. */
-static int rehearse_remote(pid_t pid, int pkg_fd, unsigned long cycles, int flags)
+static int rehearse_remote(pid_t pid, int pkg_fd, unsigned long cycles, int flags, uint32_t budget,
+			   unsigned long long *cpu_ns)
 {
 	unsigned long done = 0;
 	int fd = -1;
 
 	while (done < cycles) {
 		struct hp_wire_req req = {.op = HP_OP_REHEARSE,
-					  .flags = HP_WIRE_SESSION | (uint32_t)flags};
+					  .flags = HP_WIRE_SESSION | (uint32_t)flags,
+					  .param = budget};
 		struct exchange x = {.pid = pid, .fd = fd};
 		unsigned long k, at;
+		unsigned long long ns = 0;
 		int n = -1;
 
 		snprintf(req.arg, sizeof(req.arg), "%lu", cycles - done);
@@ -633,14 +638,15 @@ static int rehearse_remote(pid_t pid, int pkg_fd, unsigned long cycles, int flag
 					    x.why + n);
 			return fail("rehearsal stopped after %lu cycles: %s", done, x.why);
 		}
-		n = sscanf(x.reply, "rehearsed %lu", &k);
+		n = sscanf(x.reply, "rehearsed %lu, cpu %llu ns", &k, &ns);
 		free(x.reply);
-		if (n != 1 || k == 0 || k > cycles - done) {
+		if (n < 1 || k == 0 || k > cycles - done) {
 			if (x.kept)
 				close(x.fd);
 			return fail("rehearsal stopped after %lu cycles: unexpected reply", done);
 		}
 		done += k;
+		*cpu_ns += ns;
 		fd = x.kept ? x.fd : -1;
 	}
 	if (fd >= 0)
@@ -648,9 +654,11 @@ static int rehearse_remote(pid_t pid, int pkg_fd, unsigned long cycles, int flag
 	return 0;
 }
 
-static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int program_priority)
+static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int idle_priority,
+			uint32_t budget)
 {
 	struct timespec t0, t1;
+	unsigned long long cpu_ns = 0;
 	double seconds;
 	int fd, ret = 0;
 
@@ -658,7 +666,8 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int pr
 	if (ret)
 		return ret;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = rehearse_remote(pid, fd, cycles, program_priority ? HP_WIRE_PROGRAM_PRIORITY : 0);
+	ret = rehearse_remote(pid, fd, cycles, idle_priority ? HP_WIRE_IDLE_PRIORITY : 0, budget,
+			      &cpu_ns);
 	if (ret == 1) {
 		/* A runtime from before HP_OP_REHEARSE: one apply and one
 		 * revert request per cycle, on one connection where it keeps
@@ -677,8 +686,13 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int pr
 	/* Only the rehearsed patch was reverted: say what the process still
 	 * carries rather than claim it is unpatched. */
 	int others = count_patches(pid);
-	printf("rehearsed %lu apply+revert cycles in %.3f s (%.1f us per cycle); ", cycles, seconds,
+	printf("rehearsed %lu apply+revert cycles in %.3f s (%.1f us per cycle", cycles, seconds,
 	       seconds * 1e6 / (double)cycles);
+	/* what the engine's thread took (only a runtime with HP_OP_REHEARSE
+	 * says) */
+	if (cpu_ns)
+		printf(", %.2f %% of one CPU", (double)cpu_ns / 1e7 / seconds);
+	printf("); ");
 	if (others == 0)
 		printf("process %d is unpatched\n", (int)pid);
 	else if (others > 0)
@@ -687,6 +701,22 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int pr
 		       (int)pid, others, others == 1 ? "" : "es");
 	else
 		printf("the rehearsed patch is reverted\n");
+	return 0;
+}
+
+/* rehearse --cpu: percent of one CPU, in hundredths (10000: no limit). */
+#define CLI_REHEARSE_CPU_DEFAULT 100u /* 1 % */
+
+static int parse_cpu_budget(const char *s, uint32_t *budget)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !(v >= 0.01 && v <= 100))
+		return -1;
+	*budget = (uint32_t)(v * 100 + 0.5);
 	return 0;
 }
 
@@ -716,7 +746,8 @@ int main(int argc, char **argv)
 	struct hp_wire_req req = {0};
 	unsigned parallel = CLI_PARALLEL_DEFAULT;
 	const char *cmd, *failpoint = NULL;
-	int c, flags = 0, nargs, program_priority = 0;
+	int c, flags = 0, nargs, idle_priority = 0;
+	uint32_t budget = 0; /* 0: the default for the priority */
 	pid_t pid;
 
 	while ((c = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
@@ -770,14 +801,21 @@ int main(int argc, char **argv)
 		optind += 2;
 		nargs -= 2;
 	}
-	if (!strcmp(cmd, "rehearse") && nargs >= 1 && !strcmp(argv[optind], "--priority")) {
-		if (nargs < 2 ||
-		    (strcmp(argv[optind + 1], "program") && strcmp(argv[optind + 1], "lowest")))
-			return usage_error("invalid --priority '%s' (lowest or program)",
-					   nargs < 2 ? "" : argv[optind + 1]);
-		program_priority = !strcmp(argv[optind + 1], "program");
-		optind += 2;
-		nargs -= 2;
+	while (!strcmp(cmd, "rehearse") && nargs >= 1 &&
+	       (!strcmp(argv[optind], "--priority") || !strcmp(argv[optind], "--cpu"))) {
+		const char *opt = argv[optind], *val = nargs >= 2 ? argv[optind + 1] : "";
+
+		if (!strcmp(opt, "--priority")) {
+			if (strcmp(val, "program") && strcmp(val, "lowest"))
+				return usage_error("invalid --priority '%s' (lowest or program)",
+						   val);
+			idle_priority = !strcmp(val, "lowest");
+		} else if (parse_cpu_budget(val, &budget) < 0) {
+			return usage_error("invalid --cpu '%s' (0.01..100, percent of one CPU)",
+					   val);
+		}
+		optind += nargs >= 2 ? 2 : 1;
+		nargs -= nargs >= 2 ? 2 : 1;
 	}
 	if (nargs < 1)
 		return usage_error("'%s' needs a PID", cmd);
@@ -797,9 +835,10 @@ int main(int argc, char **argv)
 		char *end;
 
 		if (nargs < 2 || nargs > 3)
-			return usage_error("%s",
-					   "usage: hotpatch rehearse [--priority lowest|program] "
-					   "PID PKG [CYCLES]");
+			return usage_error(
+				"%s",
+				"usage: hotpatch rehearse [--priority lowest|program] [--cpu PCT] "
+				"PID PKG [CYCLES]");
 		if (nargs == 3) {
 			errno = 0;
 			cycles = strtoul(argv[optind + 2], &end, 10);
@@ -808,7 +847,11 @@ int main(int argc, char **argv)
 				return usage_error("invalid CYCLES '%s' (1..100000000)",
 						   argv[optind + 2]);
 		}
-		return cmd_rehearse(pid, argv[optind + 1], cycles, program_priority);
+		/* SCHED_IDLE within a budget would crawl wherever the program
+		 * leaves little idle: lowest runs flat out unless told */
+		if (!budget)
+			budget = idle_priority ? 10000u : CLI_REHEARSE_CPU_DEFAULT;
+		return cmd_rehearse(pid, argv[optind + 1], cycles, idle_priority, budget);
 	}
 	req.flags = flags;
 	if (!strcmp(cmd, "revert")) {

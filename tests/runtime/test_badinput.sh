@@ -159,8 +159,22 @@ if command -v prlimit >/dev/null; then
 	unchanged
 fi
 
+# A rehearse request with a count out of range, or without the package:
+# refused with the reason, nothing applied.
+for arg in 0 abc 100000001 -1 ""; do
+	out=$(python3 "$(dirname "$0")/wire_fds.py" "$sock_of_pid" rehearse "$arg" good.hpk)
+	[[ $out == -* && $out == *"rehearse: cycle count out of range"* ]] ||
+		fail "rehearse request with count '$arg': $out"
+done
+out=$(python3 "$(dirname "$0")/wire_fds.py" "$sock_of_pid" rehearse 3 -)
+[[ $out == -*"without a package descriptor"* ]] || fail "rehearse request without a package: $out"
+unchanged
+
 # Usage errors exit 2.
-for args in "" "bogus 1" "apply" "apply abc x" "list 1 2" "--nope list 1"; do
+for args in "" "bogus 1" "apply" "apply abc x" "list 1 2" "--nope list 1" \
+	"rehearse --priority bogus 1 x" "rehearse --priority" "rehearse 1 x 0" \
+	"rehearse --priority lowest 1" "rehearse --cpu 0 1 x" "rehearse --cpu 101 1 x" \
+	"rehearse --cpu abc 1 x" "rehearse --cpu"; do
 	rc=0; "$H" $args >/dev/null 2>&1 || rc=$?
 	[[ $rc -eq 2 ]] || fail "'hotpatch $args' exited $rc, want 2"
 done

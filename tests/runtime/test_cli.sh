@@ -69,7 +69,10 @@ run_variant() {
 	[[ $v == far ]] && want=3
 	((n == want)) || fail "variant $v: rehearse of 20 cycles made $n connections, expected $want"
 	check_rehearse_requests "$v"
-	[[ $v == plain ]] && check_rehearse_priority "$st"
+	if [[ $v == plain ]]; then
+		check_rehearse_priority "$st"
+		check_rehearse_budget
+	fi
 	for i in 1 2 3 4 5; do                    # flip repeatedly under load
 		"$HP_CLI" apply "$pid" a-$v.hpk >/dev/null
 		expect_state "$st" "1003 6"
@@ -87,7 +90,8 @@ run_variant() {
 # apply and a revert request per cycle.
 check_rehearse_requests() {
 	local v=$1 n want
-	strace -e trace=sendmsg -o sends.txt "$HP_CLI" rehearse "$pid" a-$v.hpk 2000 >rehearse.out ||
+	strace -e trace=sendmsg -o sends.txt "$HP_CLI" rehearse --cpu 100 "$pid" \
+		a-$v.hpk 2000 >rehearse.out ||
 		fail "variant $v: rehearse of 2000 cycles failed"
 	grep -q "rehearsed 2000 apply+revert cycles" rehearse.out || fail "variant $v: $(cat rehearse.out)"
 	n=$(grep -c '^sendmsg' sends.txt || true)
@@ -99,27 +103,45 @@ check_rehearse_requests() {
 	expect_state "$st" "3 2"
 }
 
-# at_nice19: whether a thread of $pid runs at nice 19.
-at_nice19() {
-	local nices
-	nices=$(ps -L -o nice= -p "$pid")
-	grep -qx ' *19' <<<"$nices"
+# at_idle: whether a thread of $pid runs at the lowest priority: SCHED_IDLE
+# (ps: IDL), or nice 19 on a kernel without it.
+at_idle() {
+	local threads
+	threads=$(ps -L -o cls=,nice= -p "$pid")
+	grep -Eqx ' *(IDL +.*|TS +19)' <<<"$threads"
 }
 
-# check_rehearse_priority STATE: a rehearsal's cycles run on a thread at
-# the lowest priority (nice 19); killing the CLI ends them within a
-# slice and leaves the engine unpatched.
+# check_rehearse_priority STATE: with --priority lowest a rehearsal's
+# cycles run on a thread at the lowest priority (SCHED_IDLE), by default
+# on none; killing the CLI ends them within a slice and leaves the engine
+# unpatched.
 check_rehearse_priority() {
-	local st=$1 main cli_pid seen=0
+	local st=$1 main cli_pid seen=0 threads
 	main=$(ps -o nice= -p "$pid" | tr -d ' ')
 	if ((main == 19)); then
 		note "the engine already runs at nice 19: the rehearsal's priority cannot be told apart"
 		return
 	fi
+	at_idle && fail "a thread at the lowest priority before any rehearsal"
+	threads=$(ls "/proc/$pid/task" | wc -l)
 	"$HP_CLI" rehearse "$pid" a-plain.hpk 100000000 >/dev/null 2>&1 &
 	cli_pid=$!
+	for _ in $(seq 500); do # until the rehearsal's thread is there
+		(($(ls "/proc/$pid/task" | wc -l) > threads)) && break
+		sleep 0.02
+	done
+	(($(ls "/proc/$pid/task" | wc -l) > threads)) || fail "no thread for the rehearsal"
+	at_idle && fail "a default rehearsal runs at the lowest priority"
+	kill -TERM "$cli_pid"
+	wait "$cli_pid" || true
 	for _ in $(seq 500); do
-		if at_nice19; then
+		"$HP_CLI" list "$pid" | grep -q "no patches applied" && break
+		sleep 0.02
+	done
+	"$HP_CLI" rehearse --priority lowest "$pid" a-plain.hpk 100000000 >/dev/null 2>&1 &
+	cli_pid=$!
+	for _ in $(seq 500); do
+		if at_idle; then
 			seen=1
 			break
 		fi
@@ -127,14 +149,34 @@ check_rehearse_priority() {
 	done
 	kill -TERM "$cli_pid" # (a background job of a script ignores SIGINT)
 	wait "$cli_pid" || true
-	((seen)) || fail "no thread at nice 19 during a rehearsal: $(ps -L -o nice= -p "$pid" | tr -s ' \n' ' ')"
-	# (a thread at nice 19 on a busy machine may wait long for its turn)
+	((seen)) || fail "no thread at the lowest priority during a rehearsal: $(ps -L -o cls=,nice= -p "$pid" | tr -s ' \n' ' ')"
+	# (a thread at the lowest priority on a busy machine may wait long for its turn)
 	for _ in $(seq 1500); do
-		at_nice19 || break
+		at_idle || break
 		sleep 0.02
 	done
-	! at_nice19 || fail "the rehearsal went on after its CLI was killed: $(ps -L -o tid,nice,stat,wchan:24 -p "$pid" | tr -s " \n" " ")"
+	! at_idle || fail "the rehearsal went on after its CLI was killed: $(ps -L -o tid,cls,nice,stat,wchan:24 -p "$pid" | tr -s " \n" " ")"
 	"$HP_CLI" list "$pid" | grep -q "no patches applied" || fail "a killed rehearsal left a patch"
+	expect_state "$st" "3 2"
+}
+
+# check_rehearse_budget: the engine's rehearsal thread keeps to its CPU
+# budget (it says what it took): 1 % by default, --cpu 2, and without one
+# it takes more (3 busy workers beside it, at the program's priority).
+check_rehearse_budget() {
+	local out pct
+	out=$("$HP_CLI" rehearse "$pid" a-plain.hpk 150)
+	pct=$(sed -n 's/.*, \([0-9.]*\) % of one CPU.*/\1/p' <<<"$out")
+	[[ -n $pct ]] && awk -v p="$pct" 'BEGIN { exit !(p <= 1.5) }' ||
+		fail "a default rehearsal took more than 1 % of a CPU: $out"
+	out=$("$HP_CLI" rehearse --priority program --cpu 2 "$pid" a-plain.hpk 300)
+	pct=$(sed -n 's/.*, \([0-9.]*\) % of one CPU.*/\1/p' <<<"$out")
+	[[ -n $pct ]] && awk -v p="$pct" 'BEGIN { exit !(p <= 3) }' ||
+		fail "rehearse --cpu 2 took more: $out"
+	out=$("$HP_CLI" rehearse --priority program --cpu 100 "$pid" a-plain.hpk 300)
+	pct=$(sed -n 's/.*, \([0-9.]*\) % of one CPU.*/\1/p' <<<"$out")
+	[[ -n $pct ]] && awk -v p="$pct" 'BEGIN { exit !(p > 4) }' ||
+		fail "rehearse --cpu 100 took no more than the budget of 2: $out"
 	expect_state "$st" "3 2"
 }
 

@@ -6,14 +6,18 @@ listener must close every descriptor it does not use.
 
 wire_fds.py SOCKET idle COUNT SECONDS: opens COUNT connections that say
 nothing, prints "open" once they are all connected, and holds them for
-SECONDS (or until killed). Nobody else's request may wait for them."""
+SECONDS (or until killed). Nobody else's request may wait for them.
+
+wire_fds.py SOCKET rehearse ARG PKG|-: one rehearse request with ARG as its
+cycle count and PKG's descriptor (none for -); prints the reply's status
+and text."""
 import os
 import socket
 import struct
 import sys
 import time
 
-MAGIC, VERSION, OP_LIST = 0x43575048, 1, 3
+MAGIC, VERSION, OP_LIST, OP_REHEARSE = 0x43575048, 1, 3, 6
 
 
 def one(path, nfds):
@@ -45,7 +49,34 @@ def idle(path, count, seconds):
     time.sleep(seconds)
 
 
+def rehearse(path, arg, pkg):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    req = struct.pack("<IHHII256s", MAGIC, VERSION, OP_REHEARSE, 0, 0, arg.encode())
+    anc = []
+    if pkg != "-":
+        fd = os.open(pkg, os.O_RDONLY)
+        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))]
+    s.sendmsg([req], anc)
+    data = b""
+    while True:
+        part = s.recv(4096)
+        if not part:
+            break
+        data += part
+    s.close()
+    if len(data) < 16:
+        print("no reply")
+        return
+    status, length = struct.unpack("<IiII", data[:16])[1:3]
+    print(status, data[16 : 16 + length].decode(errors="replace").strip())
+
+
 def main():
+    if sys.argv[2] == "rehearse":
+        rehearse(sys.argv[1], sys.argv[3], sys.argv[4])
+        return
     if sys.argv[2] == "idle":
         idle(sys.argv[1], int(sys.argv[3]), float(sys.argv[4]))
         return
