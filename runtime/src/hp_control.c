@@ -326,10 +326,10 @@ static void keep_to_budget(uint32_t budget, uint64_t wall0, uint64_t cpu0)
 	if (due > now + 1000000000u)
 		due = now + 1000000000u;
 	if (due > now) {
-		struct timespec ts = {(time_t)((due - now) / 1000000000u),
-				      (long)((due - now) % 1000000000u)};
+		struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
 
-		nanosleep(&ts, NULL);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			; /* a signal (the old-code look's) cuts no sleep short */
 	}
 }
 
