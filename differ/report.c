@@ -118,8 +118,7 @@ static void json_list(FILE *out, const char *key, char **items, size_t n)
 	fputs("],\n", out);
 }
 
-static void json_func(FILE *out, const struct mp_program *new, const struct mp_func *f,
-		      bool first)
+static void json_func(FILE *out, const struct mp_program *new, const struct mp_func *f, bool first)
 {
 	char why[512];
 	mp_func_reason(f, why, sizeof(why));
