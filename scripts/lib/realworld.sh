@@ -111,8 +111,15 @@ rw_build_again() {
 	rw_binary_path "$program" "$tree"
 }
 
+# rw_nginx_configure: as the rows build nginx. RW_STATIC_LIBS=1 links
+# Debian's static PCRE2 and zlib into it (built without the plugin: the
+# plugin on the server's own sources only), with -Wl,--emit-relocs as
+# hotpatch_enable() links, so mkpatch compares that code exactly.
 rw_nginx_configure() {
-	auto/configure --with-cc="$cc" --with-cc-opt="-O2 -g $flag" \
+	local ld=()
+	[[ ${RW_STATIC_LIBS:-0} == 1 ]] &&
+		ld=(--with-ld-opt="-Wl,--emit-relocs -Wl,-Bstatic -lpcre2-8 -lz -Wl,-Bdynamic")
+	auto/configure --with-cc="$cc" --with-cc-opt="-O2 -g $flag" "${ld[@]}" \
 		--with-http_v2_module --with-stream --without-http_gzip_module
 }
 

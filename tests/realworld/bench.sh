@@ -5,7 +5,8 @@
 #
 # Usage: bench.sh ROOT TREES WORK RUNTIME CLI MKPATCH COMPILER=CC=PLUGIN...
 #   e.g. clang=clang-19=/b/lib/hotpatch/hotpatch-llvm.so
-#   RW_ROWS="1776b021e 8c02ee82c" limits the rows.
+#   RW_ROWS="1776b021e 8c02ee82c" limits the rows; RW_STATIC_LIBS=1 links
+#   nginx with Debian's static PCRE2 and zlib (code without the plugin).
 set -euo pipefail
 root=$1 trees=$2 work=$3 runtime=$4 cli=$5 mkpatch=$6
 shift 6
