@@ -10,6 +10,15 @@ note() { echo "-- $*"; }
 
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	# Until each is dead (gone, or a zombie): a killed engine still
+	# running writes its state file into a directory rm is emptying.
+	for p in "${pids[@]}"; do
+		for _ in $(seq 250); do
+			[[ -e /proc/$p ]] || break
+			[[ $(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) == " Z"* ]] && break
+			sleep 0.02
+		done
+	done
 	rm -rf "${tmpdirs[@]}"
 }
 trap cleanup EXIT
