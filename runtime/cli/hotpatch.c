@@ -657,15 +657,14 @@ static int rehearse_remote(pid_t pid, int pkg_fd, unsigned long cycles, int flag
 static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int idle_priority,
 			uint32_t budget)
 {
-	struct timespec t0, t1;
 	unsigned long long cpu_ns = 0;
-	double seconds;
+	double t0, seconds;
 	int fd, ret = 0;
 
 	ret = open_package(pkg, &fd);
 	if (ret)
 		return ret;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = cli_now_s();
 	ret = rehearse_remote(pid, fd, cycles, idle_priority ? HP_WIRE_IDLE_PRIORITY : 0, budget,
 			      &cpu_ns);
 	if (ret == 1) {
@@ -678,11 +677,10 @@ static int cmd_rehearse(pid_t pid, const char *pkg, unsigned long cycles, int id
 			ret = rehearse_once(pid, fd, i);
 		end_session();
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	seconds = cli_now_s() - t0;
 	close(fd);
 	if (ret)
 		return ret;
-	seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	/* Only the rehearsed patch was reverted: say what the process still
 	 * carries rather than claim it is unpatched. */
 	int others = count_patches(pid);

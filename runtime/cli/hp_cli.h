@@ -58,6 +58,8 @@ int exchange_begin(struct exchange *x, struct hp_wire_req *req, int pkg_fd);
 
 /* Seconds a single-process command waits for its answer (--timeout). */
 extern unsigned cli_timeout;
+/* Seconds on the monotonic clock, for timing a command's steps. */
+double cli_now_s(void);
 
 /* Reads the reply and closes the connection: x->reply, or x->ret and
  * x->why. */

@@ -56,7 +56,7 @@ struct failure {
 	char why[640];
 };
 
-static double now_s(void)
+double cli_now_s(void)
 {
 	struct timespec t;
 
@@ -560,7 +560,7 @@ static int group_apply(struct group *g, const char *pkg)
 {
 	struct failure f = {0};
 	size_t skipped = 0, reverted = 0;
-	double t0 = now_s();
+	double t0 = cli_now_s();
 	int fd, ret;
 
 	ret = open_package(pkg, &fd);
@@ -577,7 +577,7 @@ static int group_apply(struct group *g, const char *pkg)
 		goto out;
 	printf(g->json ? "{\"verified\":%zu,\"seconds\":%.3f}\n"
 		       : "verified in %zu processes (%.2f s)\n",
-	       g->n, now_s() - t0);
+	       g->n, cli_now_s() - t0);
 	fflush(stdout); /* a test waits for this line to act mid-apply */
 
 	ret = send_package(g, g, fd, 0, &f, &skipped);
@@ -605,7 +605,7 @@ static int group_apply(struct group *g, const char *pkg)
 		else
 			printf("%d: applied patch %u\n", (int)m->pid, m->id);
 	}
-	say_done(g, "applied", g->n, skipped, now_s() - t0);
+	say_done(g, "applied", g->n, skipped, cli_now_s() - t0);
 out:
 	close(fd);
 	return ret;
@@ -618,7 +618,7 @@ static int group_each(struct group *g, const struct hp_wire_req *req)
 {
 	int revert = req->op == HP_OP_REVERT, failed = 0;
 	size_t skipped = 0, done = 0;
-	double t0 = now_s();
+	double t0 = cli_now_s();
 	struct exchange *xs = exchange_all(g, g, req, -1, 0);
 
 	if (!xs)
@@ -651,7 +651,7 @@ static int group_each(struct group *g, const struct hp_wire_req *req)
 	if (g->unreadable)
 		failed = say_unreadable(g);
 	if (revert)
-		say_done(g, "reverted", done, skipped, now_s() - t0);
+		say_done(g, "reverted", done, skipped, cli_now_s() - t0);
 	return failed ? EXIT_FAIL : 0;
 }
 

@@ -84,14 +84,6 @@ static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *stack_buf;
 static int scan_signal; /* 0: not chosen yet; -1: none usable */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
 /* The range of the sorted r holding a, or NULL: the code range a return
  * address points into, or the mapping a stack pointer is in (its end is the
  * top of that thread's stack). */
@@ -215,10 +207,10 @@ static void on_sample_signal(int sig, siginfo_t *si, void *ucv)
 		    !__atomic_compare_exchange_n(&sl->state, &st, busy, 0, __ATOMIC_ACQ_REL,
 						 __ATOMIC_RELAXED))
 			continue;
-		t0 = now_ns();
+		t0 = hp_clock_ns(CLOCK_MONOTONIC);
 		sl->pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 		scan_own_stack(sl, (uintptr_t)uc->uc_mcontext.gregs[REG_RSP], sl->pc);
-		sl->pause_ns = now_ns() - t0;
+		sl->pause_ns = hp_clock_ns(CLOCK_MONOTONIC) - t0;
 		__atomic_store_n(&sl->state, (busy & ~3ull) | PH_DONE, __ATOMIC_RELEASE);
 		syscall(SYS_futex, &sl->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		/* Others of the batch still to answer may be waiting for this
@@ -446,7 +438,7 @@ static int signal_batch(const pid_t *tids, size_t k, int sig, struct hp_active_r
 					note_unchecked(out, tids[i], "the sampling signal failed");
 			}
 		}
-	deadline = now_ns() + SIGNAL_WAIT_NS;
+	deadline = hp_clock_ns(CLOCK_MONOTONIC) + SIGNAL_WAIT_NS;
 	while (left) {
 		size_t wait_on = SLOTS;
 
@@ -479,7 +471,8 @@ static int signal_batch(const pid_t *tids, size_t k, int sig, struct hp_active_r
 			}
 			/* Give up only while the handler has not started: once
 			 * BUSY it finishes without waiting on anything. */
-			if (st == (gen[i] << 2 | PH_ARMED) && now_ns() >= deadline &&
+			if (st == (gen[i] << 2 | PH_ARMED) &&
+			    hp_clock_ns(CLOCK_MONOTONIC) >= deadline &&
 			    __atomic_compare_exchange_n(&sl->state, &st, gen[i] << 2 | PH_IDLE, 0,
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 				resolved[i] = 1;
@@ -532,7 +525,7 @@ int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_rep
 		goto unlock;
 	}
 	sig = sample_signal();
-	uint64_t t0 = now_ns();
+	uint64_t t0 = hp_clock_ns(CLOCK_MONOTONIC);
 	/* Threads blocked in the kernel are read as they are; the running
 	 * ones are signalled together afterwards. */
 	while ((de = readdir(d))) {
@@ -587,7 +580,7 @@ int hp_active_scan(const struct hp_code_range *r, size_t n, struct hp_active_rep
 	for (size_t i = 0; !ret && i < nrunning; i += SLOTS)
 		ret = signal_batch(running + i, nrunning - i < SLOTS ? nrunning - i : SLOTS, sig,
 				   out);
-	out->scan_ns = now_ns() - t0;
+	out->scan_ns = hp_clock_ns(CLOCK_MONOTONIC) - t0;
 unlock:
 	pthread_mutex_unlock(&scan_lock);
 	free(running);

@@ -302,14 +302,6 @@ static void run_op(struct conn *c)
 #define HP_REHEARSE_SLICE_NS 50000000ull
 #define HP_REHEARSE_MAX 100000000ul
 
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Keeps the slice within its CPU budget (hp_wire_req.param, hundredths of
  * a percent of one CPU): sleeps until the thread's CPU time since the
  * slice began is no more than the budget's share of the time since then
@@ -320,8 +312,8 @@ static uint64_t clock_ns(clockid_t clock)
  * 5-7 % of its throughput. */
 static void keep_to_budget(uint32_t budget, uint64_t wall0, uint64_t cpu0)
 {
-	uint64_t used = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
-	uint64_t due = wall0 + used * 10000u / budget, now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t used = hp_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	uint64_t due = wall0 + used * 10000u / budget, now = hp_clock_ns(CLOCK_MONOTONIC);
 
 	if (due > now + 1000000000u)
 		due = now + 1000000000u;
@@ -344,7 +336,7 @@ static void run_rehearsal(struct conn *c)
 {
 	char err[512] = "", msg[640], *end;
 	unsigned long want, done = 0;
-	uint64_t wall0 = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t wall0 = hp_clock_ns(CLOCK_MONOTONIC), cpu0 = hp_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	uint64_t until = wall0 + HP_REHEARSE_SLICE_NS;
 	uint32_t budget = c->req.param;
 	int ret = 0, applied_left = 0;
@@ -376,14 +368,14 @@ static void run_rehearsal(struct conn *c)
 		done++;
 		if (budget && budget < 10000)
 			keep_to_budget(budget, wall0, cpu0);
-		if (clock_ns(CLOCK_MONOTONIC) >= until)
+		if (hp_clock_ns(CLOCK_MONOTONIC) >= until)
 			break;
 	}
 	hp_cw_hold_end();
 	hp_op_end();
 	if (!ret) {
 		snprintf(msg, sizeof(msg), "rehearsed %lu, cpu %llu ns\n", done,
-			 (unsigned long long)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0));
+			 (unsigned long long)(hp_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0));
 		reply(c->fd, 0, msg);
 		return;
 	}

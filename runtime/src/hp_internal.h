@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define HP_BUILDING_LIBHOTPATCH /* strong definitions of the weak API (hotpatch.h) */
 #include "hotpatch/hotpatch.h"
@@ -64,6 +65,16 @@ void hp_cw_hold_begin(void);
 void hp_cw_hold_end(void);
 /* In a child forked between them: restores the pages at once. */
 void hp_cw_atfork_child(void);
+
+/* Nanoseconds on clock (async-signal-safe: the old-code look's handler
+ * times itself with it). */
+static inline uint64_t hp_clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* Code is a 0-byte object to the compiler: launder the address so reads and
  * writes are not reordered or folded. */

@@ -226,7 +226,6 @@ int hp_fill_slots(const struct hp_manifest *m, uintptr_t tbias, uintptr_t pbias,
 
 	for (size_t i = 0; i < m->proxy_count; i++) {
 		uintptr_t slot = pbias + m->proxies[i].slot_offset;
-
 		uintptr_t value = tbias + m->proxies[i].target_offset;
 
 		ret = hp_fp(HP_FP_APPLY_SLOTS, err, errlen);

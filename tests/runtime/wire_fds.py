@@ -1,4 +1,5 @@
-"""Raw clients of a hotpatch listener, for runtime.badinput.
+"""Raw clients of a hotpatch listener, for runtime.badinput (and its
+request() for bench_wire.py).
 
 wire_fds.py SOCKET COUNT NFDS: sends COUNT list requests, each carrying NFDS
 descriptors (of /dev/null), and prints the status of the last reply. The
@@ -20,23 +21,34 @@ import time
 MAGIC, VERSION, OP_LIST, OP_REHEARSE = 0x43575048, 1, 3, 6
 
 
-def one(path, nfds):
-    fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(nfds)]
+def request(path, op, arg=b"", fds=(), timeout=10):
+    """One request on a connection of its own, carrying the descriptors fds;
+    (status, text) of the reply, or None when none came whole."""
     s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
+    s.settimeout(timeout)
     s.connect(path)
-    req = struct.pack("<IHHII256s", MAGIC, VERSION, OP_LIST, 0, 0, b"")
-    s.sendmsg([req], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % nfds, *fds))])
-    for fd in fds:
-        os.close(fd)
-    head = b""
-    while len(head) < 16:
-        part = s.recv(16 - len(head))
+    req = struct.pack("<IHHII256s", MAGIC, VERSION, op, 0, 0, arg)
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % len(fds), *fds))] if fds else []
+    s.sendmsg([req], anc)
+    data = b""
+    while len(data) < 16 or len(data) < 16 + struct.unpack("<IiII", data[:16])[2]:
+        part = s.recv(65536)
         if not part:
             break
-        head += part
+        data += part
     s.close()
-    return struct.unpack("<IiII", head)[1] if len(head) == 16 else None
+    if len(data) < 16:
+        return None
+    status, length = struct.unpack("<IiII", data[:16])[1:3]
+    return status, data[16 : 16 + length].decode(errors="replace")
+
+
+def one(path, nfds):
+    fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(nfds)]
+    reply = request(path, OP_LIST, fds=fds)
+    for fd in fds:
+        os.close(fd)
+    return reply[0] if reply else None
 
 
 def idle(path, count, seconds):
@@ -50,27 +62,9 @@ def idle(path, count, seconds):
 
 
 def rehearse(path, arg, pkg):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    s.connect(path)
-    req = struct.pack("<IHHII256s", MAGIC, VERSION, OP_REHEARSE, 0, 0, arg.encode())
-    anc = []
-    if pkg != "-":
-        fd = os.open(pkg, os.O_RDONLY)
-        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))]
-    s.sendmsg([req], anc)
-    data = b""
-    while True:
-        part = s.recv(4096)
-        if not part:
-            break
-        data += part
-    s.close()
-    if len(data) < 16:
-        print("no reply")
-        return
-    status, length = struct.unpack("<IiII", data[:16])[1:3]
-    print(status, data[16 : 16 + length].decode(errors="replace").strip())
+    fds = [os.open(pkg, os.O_RDONLY)] if pkg != "-" else []
+    reply = request(path, OP_REHEARSE, arg.encode(), fds)
+    print(f"{reply[0]} {reply[1].strip()}" if reply else "no reply")
 
 
 def main():
