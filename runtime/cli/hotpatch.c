@@ -812,8 +812,8 @@ int main(int argc, char **argv)
 			return usage_error("invalid --cpu '%s' (0.01..100, percent of one CPU)",
 					   val);
 		}
-		optind += nargs >= 2 ? 2 : 1;
-		nargs -= nargs >= 2 ? 2 : 1;
+		optind += 2; /* a value was there: "" is no valid one */
+		nargs -= 2;
 	}
 	if (nargs < 1)
 		return usage_error("'%s' needs a PID", cmd);
