@@ -215,6 +215,11 @@ void hp_cw_hold_begin(void)
 	holding = 1;
 }
 
+int hp_cw_holding(void)
+{
+	return holding;
+}
+
 void hp_cw_hold_end(void)
 {
 	holding = 0;

@@ -296,17 +296,35 @@ static void run_op(struct conn *c)
 	reply(c->fd, 0, msg);
 }
 
-/* One request of a rehearsal takes at most this long, so the client's
- * receive timeout holds and an interrupted CLI stops it soon; the pages it
- * made writable get their protection back in between. */
+/* One request of a rehearsal takes 50 ms, or within a CPU budget as long
+ * as 5 ms of CPU take at its share, up to 1 s: a slice's fixed costs (the
+ * round trip to the client, giving the pages their protection back, with
+ * a TLB shootdown of every core) stay small beside its cycles even at
+ * 1 % of one CPU, where 50 ms would hold about five. The client's
+ * receive timeout holds, and an interrupted CLI stops the rehearsal
+ * within a second. */
 #define HP_REHEARSE_SLICE_NS 50000000ull
+#define HP_REHEARSE_SLICE_CPU_NS 5000000ull
+#define HP_REHEARSE_SLICE_MAX_NS 1000000000ull
 #define HP_REHEARSE_MAX 100000000ul
+
+static uint64_t slice_ns(uint32_t budget)
+{
+	uint64_t ns;
+
+	if (!budget || budget >= 10000)
+		return HP_REHEARSE_SLICE_NS;
+	ns = HP_REHEARSE_SLICE_CPU_NS * 10000u / budget;
+	return ns < HP_REHEARSE_SLICE_NS       ? HP_REHEARSE_SLICE_NS
+	       : ns > HP_REHEARSE_SLICE_MAX_NS ? HP_REHEARSE_SLICE_MAX_NS
+					       : ns;
+}
 
 /* Keeps the slice within its CPU budget (hp_wire_req.param, hundredths of
  * a percent of one CPU): sleeps until the thread's CPU time since the
  * slice began is no more than the budget's share of the time since then
  * (at most 1 s at once, so the reply stays well within the client's
- * timeout; the slice may end that much after its 50 ms). Even SCHED_IDLE
+ * timeout; the slice may end that much after its time). Even SCHED_IDLE
  * work costs the program: a CPU that runs it never idles, and on a 2-core
  * VM a bare SCHED_IDLE spin loop beside the sample engine under load took
  * 5-7 % of its throughput. */
@@ -331,14 +349,14 @@ static void keep_to_budget(uint32_t budget, uint64_t wall0, uint64_t cpu0)
  * its descriptor, verified, loaded, the code written) and the revert of
  * exactly that patch, without the stack look. The operation flag is held
  * for the slice: another apply meanwhile gets "busy", as it would between
- * two cycles of the client's, and the pages stay writable (hp_cw_hold). */
+ * two cycles of the client's, and the pages stay writable (hp_slice_begin). */
 static void run_rehearsal(struct conn *c)
 {
 	char err[512] = "", msg[640], *end;
 	unsigned long want, done = 0;
 	uint64_t wall0 = hp_clock_ns(CLOCK_MONOTONIC), cpu0 = hp_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	uint64_t until = wall0 + HP_REHEARSE_SLICE_NS;
 	uint32_t budget = c->req.param;
+	uint64_t until = wall0 + slice_ns(budget);
 	int ret = 0, applied_left = 0;
 	unsigned id = 0;
 
@@ -352,7 +370,7 @@ static void run_rehearsal(struct conn *c)
 		reply(c->fd, -EBUSY, "cycle 1: busy: another apply or revert is in progress");
 		return;
 	}
-	hp_cw_hold_begin();
+	hp_slice_begin();
 	while (done < want && !ret) {
 		char patch[16];
 
@@ -371,7 +389,7 @@ static void run_rehearsal(struct conn *c)
 		if (hp_clock_ns(CLOCK_MONOTONIC) >= until)
 			break;
 	}
-	hp_cw_hold_end();
+	hp_slice_end();
 	hp_op_end();
 	if (!ret) {
 		snprintf(msg, sizeof(msg), "rehearsed %lu, cpu %llu ns\n", done,
@@ -850,7 +868,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	pthread_mutex_init(&listener_lock, NULL);
-	hp_cw_atfork_child();
+	hp_slice_atfork_child();
 	hp_patch_atfork_child();
 	hp_sync_init();
 	if (reserve_fd >= 0) { /* the parent's socket: not ours to hold */

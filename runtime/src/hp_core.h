@@ -64,6 +64,8 @@ struct hp_site *hp_site_find(uintptr_t sym);
  * in the registry (hp_site_link). NULL when out of memory. */
 struct hp_site *hp_site_new(const struct hp_manifest_func *f, uintptr_t bias);
 void hp_site_link(struct hp_site *s);
+/* Every site linked so far, newest first (the rest follow ->next). */
+struct hp_site *hp_sites(void);
 /* Frees a site never linked, with its trampoline. */
 void hp_site_free(struct hp_site *s);
 /* Makes room for one more layer, so that hp_site_push() cannot fail. */
@@ -171,5 +173,8 @@ void hp_write_undo(struct hp_switch *sw, size_t n);
 /* The stores, in the order that keeps every thread on old or new code.
  * Cannot fail. Runs before the registry's layers change. */
 void hp_write_commit(struct hp_switch *sw, size_t n);
+/* Gives every padding a slice's reverts left jumping its original bytes
+ * back; with the registry lock held, before hp_cw_hold_end. */
+void hp_write_settle(void);
 
 #endif

@@ -63,6 +63,8 @@ void hp_cw_finish(struct hp_cw *cw);
  * hp_cw_hold_end, which restores them all. */
 void hp_cw_hold_begin(void);
 void hp_cw_hold_end(void);
+/* Whether a hold is on (on the thread that holds the operation flag). */
+int hp_cw_holding(void);
 /* In a child forked between them: restores the pages at once. */
 void hp_cw_atfork_child(void);
 
@@ -170,6 +172,13 @@ void hp_op_end(void);
 int hp_apply_locked(int fd, const struct hp_apply_opts *opts, unsigned *id, char *err,
 		    size_t errlen);
 int hp_revert_locked(const char *patch, unsigned *id, char *err, size_t errlen);
+/* A rehearsal's slice of cycles, all under one operation flag: between
+ * these, pages made writable stay so (hp_cw_hold_begin) and reverts leave
+ * the paddings jumping (hp_write_settle); the end puts both back. */
+void hp_slice_begin(void);
+void hp_slice_end(void);
+/* In a child forked during a slice: the slice ends there at once. */
+void hp_slice_atfork_child(void);
 /* Around fork(): the registry lock is held across it, so a child is
  * forked before an apply or revert commits or after, never in the middle
  * of one (with some functions switched and others not); the child gets

@@ -314,6 +314,30 @@ unlock:
 	return ret;
 }
 
+void hp_slice_begin(void)
+{
+	hp_cw_hold_begin();
+}
+
+void hp_slice_end(void)
+{
+	hp_registry_lock();
+	hp_write_settle();
+	hp_registry_unlock();
+	hp_cw_hold_end();
+}
+
+/* The forking thread held the registry lock (hp_patch_atfork_prepare):
+ * the child's sites are one state or the other, and its code pages are
+ * still writable. */
+void hp_slice_atfork_child(void)
+{
+	if (!hp_cw_holding())
+		return;
+	hp_write_settle();
+	hp_cw_atfork_child();
+}
+
 /* ---- public entry points ---- */
 
 HP_EXPORT int hp_apply_fd(int pkg_fd, const struct hp_apply_opts *opts, unsigned *patch_id,

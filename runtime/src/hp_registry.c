@@ -90,6 +90,11 @@ void hp_site_link(struct hp_site *s)
 	sites = s;
 }
 
+struct hp_site *hp_sites(void)
+{
+	return sites;
+}
+
 void hp_site_free(struct hp_site *s)
 {
 	if (s->tramp)

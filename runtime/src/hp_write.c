@@ -96,8 +96,8 @@ void hp_write_undo(struct hp_switch *sw, size_t n)
  * already past its entry, and that one runs either the old jump (to a
  * replacement that stays mapped) or the restored NOPs (into the
  * original). A revert thus costs one serialisation, and an apply whose
- * paddings already jump where it wants (a rehearsal's next cycle keeps
- * none) one less. */
+ * paddings already jump where it wants (a rehearsal's next cycle, see
+ * hp_write_settle) one less. */
 void hp_write_commit(struct hp_switch *sw, size_t n)
 {
 	int stored = 0;
@@ -112,7 +112,7 @@ void hp_write_commit(struct hp_switch *sw, size_t n)
 			stored = 1;
 			continue;
 		}
-		if (sw[i].via_slot) {
+		if (sw[i].via_slot && hp_load8(s->slot) != sw[i].to) {
 			hp_store8(s->slot, sw[i].to);
 			stored = 1;
 		}
@@ -133,11 +133,27 @@ void hp_write_commit(struct hp_switch *sw, size_t n)
 		if (sw[i].to && s->nlayers == 0) {
 			hp_store_in_quad(s->entry, s->jmp_entry, 2);
 			stored = 1;
-		} else if (!sw[i].to) {
+		} else if (!sw[i].to && !hp_cw_holding()) {
 			hp_store_in_quad(s->sym - HP_PAD_BYTES, s->orig_pad, HP_PAD_BYTES);
 			s->cur_pad = s->orig_pad;
 		}
 	}
 	if (stored)
 		hp_sync_cores();
+}
+
+/* Within a rehearsal's slice (hp_cw_holding) a revert leaves the paddings
+ * jumping: no entry leads to them, and the next cycle's apply, which
+ * wants the same jumps, then stores nothing in phase 1 and needs no
+ * serialisation there (two per cycle instead of three). When the slice
+ * ends they get their original bytes back, still writable, before the
+ * pages lose their write permission: between slices, as after any revert,
+ * every unpatched function is byte for byte as built. */
+void hp_write_settle(void)
+{
+	for (struct hp_site *s = hp_sites(); s; s = s->next)
+		if (!s->nlayers && s->cur_pad != s->orig_pad) {
+			hp_store_in_quad(s->sym - HP_PAD_BYTES, s->orig_pad, HP_PAD_BYTES);
+			s->cur_pad = s->orig_pad;
+		}
 }

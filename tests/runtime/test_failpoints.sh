@@ -47,6 +47,7 @@ registry() {
 s = json.load(sys.stdin)
 print(s["functions_patched"], s["sites"], s["trampolines"])'
 }
+pristine=$(code)
 mapfile -t points < <("$H" failpoints "$pid")
 ((${#points[@]} >= 10)) || fail "hotpatch failpoints listed ${#points[@]}: ${points[*]}"
 note "failpoints: ${points[*]}"
@@ -110,6 +111,12 @@ grep -qx "warning: failpoint apply.new-site was not reached" reached.out ||
 expect_fail "unknown failpoint" "no failpoint 'apply.nothing'" \
 	"$H" revert --failpoint apply.nothing "$pid"
 "$H" revert "$pid" >/dev/null && "$H" revert "$pid" >/dev/null || fail "final reverts"
+expect_state "$st" "3 2"
+[[ $(code) == "$pristine" ]] || fail "after the reverts: $(code) vs $pristine"
+# A rehearsal's cycles leave the paddings jumping until each slice ends;
+# after it every byte is as built again.
+"$H" rehearse --cpu 100 "$pid" a.hpk 500 >/dev/null || fail "rehearse"
+[[ $(code) == "$pristine" ]] || fail "after a rehearsal: $(code) vs $pristine"
 expect_state "$st" "3 2"
 for line in "${points[@]}"; do
 	[[ -n ${reached[${line#* }]:-} ]] || fail "failpoint ${line#* } was never reached"
