@@ -169,6 +169,22 @@ static unsigned long commit(struct hp_site *s, uintptr_t to)
 	return hp_sync_count() - before;
 }
 
+/* A prepared function in code[32] (5 NOPs, the entry's 66 90 at 5, int3
+ * after) and its site, unpatched; orig gets a copy of the bytes. */
+static void prepared_site(uint8_t *code, struct hp_site *s, uint8_t *orig)
+{
+	memset(code, 0xcc, 32);
+	memset(code, 0x90, 5);
+	code[5] = 0x66, code[6] = 0x90;
+	memcpy(orig, code, 32);
+	*s = (struct hp_site){.sym = (uintptr_t)code + 5,
+			      .entry = (uintptr_t)code + 5,
+			      .orig_pad = NOP5,
+			      .cur_pad = NOP5,
+			      .orig_entry = 0x9066,
+			      .jmp_entry = 0xf9eb};
+}
+
 /* A serialisation only after stores a core must see before going on: an
  * apply's paddings (before entries jump to them) and entries (so the
  * apply is in effect when it returns), a revert's entries; never after a
@@ -177,19 +193,11 @@ static void test_commit_syncs(void **state)
 {
 	_Alignas(16) uint8_t code[32];
 	uintptr_t sym = (uintptr_t)code + 5;
-	struct hp_site s = {.sym = sym,
-			    .entry = sym,
-			    .orig_pad = NOP5,
-			    .cur_pad = NOP5,
-			    .orig_entry = 0x9066,
-			    .jmp_entry = 0xf9eb};
+	struct hp_site s;
 	uint8_t orig[32];
 
 	(void)state;
-	memset(code, 0xcc, sizeof(code));
-	memset(code, 0x90, 5);
-	code[5] = 0x66, code[6] = 0x90;
-	memcpy(orig, code, sizeof(orig));
+	prepared_site(code, &s, orig);
 
 	assert_int_equal(commit(&s, sym + 0x1000), 2); /* padding, then entry */
 	assert_int_equal(hp_load_in_quad(sym - HP_PAD_BYTES, HP_PAD_BYTES),
@@ -223,16 +231,7 @@ static void test_slice_keeps_paddings(void **state)
 	int status;
 
 	(void)state;
-	memset(code, 0xcc, sizeof(code));
-	memset(code, 0x90, 5);
-	code[5] = 0x66, code[6] = 0x90;
-	memcpy(orig, code, sizeof(orig));
-	s = (struct hp_site){.sym = (uintptr_t)code + 5,
-			     .entry = (uintptr_t)code + 5,
-			     .orig_pad = NOP5,
-			     .cur_pad = NOP5,
-			     .orig_entry = 0x9066,
-			     .jmp_entry = 0xf9eb};
+	prepared_site(code, &s, orig);
 	hp_site_link(&s);
 	jump = 0xe9ull | 0x1000ull << 8;
 
