@@ -37,6 +37,7 @@ static const char usage_text[] =
 	"       hotpatch --parallel N apply|revert|list|status ... (groups)\n"
 	"       hotpatch --timeout S ... (seconds to wait for one process, default 60)\n"
 	"       hotpatch failpoints PID\n"
+	"       hotpatch [--json] batch   (commands on stdin, one per line)\n"
 	"       hotpatch apply --failpoint NAME PID PKG\n"
 	"       hotpatch revert --failpoint NAME PID [PATCH]\n"
 	"\n"
@@ -60,6 +61,10 @@ static const char usage_text[] =
 	"HOTPATCH_TRUSTED_KEYS=DIR (a directory of .pub files) accepts only\n"
 	"packages signed by one of them. verify checks PKG offline (structure,\n"
 	"checksum, signature) and, given keys, that one of them signed it.\n"
+	"batch reads apply, revert, list, status and failpoints commands of one\n"
+	"PID from stdin, one per line (words as on the command line, quotes\n"
+	"allowed), and answers each with its output and a line 'ok' or\n"
+	"'error: REASON'; its exit status is the worst of theirs.\n"
 	"failpoints lists the named steps of apply and revert; --failpoint NAME\n"
 	"(or NAME:N, its Nth hit) makes exactly that step fail once, for tests\n"
 	"that every failure leaves the process as it was.\n"
@@ -70,10 +75,22 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 success, 1 failure (reason on stderr), 2 usage error.\n";
 
+/* While hotpatch batch runs a command: where its failure goes, to be
+ * said in the command's "error:" line (an exchange or a group may point
+ * fail() at buffers of their own meanwhile; this is the fallback). */
+static char batch_why[640];
+static int in_batch;
+
 int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (in_batch) {
+		va_start(ap, fmt);
+		vsnprintf(batch_why, sizeof(batch_why), fmt, ap);
+		va_end(ap);
+		return EXIT_USAGE;
+	}
 	fputs("hotpatch: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -100,6 +117,8 @@ int fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	if (fail_buf) {
 		vsnprintf(fail_buf, fail_len, fmt, ap);
+	} else if (in_batch) {
+		vsnprintf(batch_why, sizeof(batch_why), fmt, ap);
 	} else {
 		fputs("hotpatch: ", stderr);
 		vfprintf(stderr, fmt, ap);
@@ -731,6 +750,202 @@ static int parse_parallel(const char *s, unsigned *parallel)
 	return 0;
 }
 
+/* Splits line into at most max words at blanks; a word may be quoted
+ * with ' or " (no escapes inside). Returns the count, or -1 on an
+ * unterminated quote or too many words. */
+static int split_words(char *line, char **words, int max)
+{
+	int n = 0;
+	char *in = line;
+
+	for (;;) {
+		char *out;
+
+		while (*in == ' ' || *in == '\t')
+			in++;
+		if (!*in || *in == '\n')
+			return n;
+		if (n == max)
+			return -1;
+		words[n++] = out = in;
+		while (*in && *in != ' ' && *in != '\t' && *in != '\n') {
+			if (*in == '\'' || *in == '"') {
+				char *close = strchr(in + 1, *in);
+
+				if (!close)
+					return -1;
+				memmove(out, in + 1, (size_t)(close - in - 1));
+				out += close - in - 1;
+				in = close + 1;
+			} else {
+				*out++ = *in++;
+			}
+		}
+		if (*in)
+			in++;
+		*out = 0;
+	}
+}
+
+/* Why batch does not run words (a line of it), or NULL: it runs apply,
+ * revert, list, status and failpoints of one PID. */
+static const char *batch_refusal(char **words, int n)
+{
+	static const char *const allowed[] = {"apply", "revert", "list", "status", "failpoints"};
+	int known = 0;
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		known |= !strcmp(words[0], allowed[i]);
+	if (!known)
+		return "batch runs apply, revert, list, status and failpoints";
+	for (int i = 1; i < n; i++)
+		if (!strcmp(words[i], "--exe"))
+			return "batch runs commands of one PID, not --exe";
+	/* apply PID PKG, or with --failpoint NAME in front */
+	if (!strcmp(words[0], "apply") && n > (n > 1 && !strcmp(words[1], "--failpoint") ? 5 : 3))
+		return "batch applies to one PID per line";
+	return NULL;
+}
+
+static int run_command(const char *cmd, int nargs, char **args, int flags, unsigned parallel);
+
+/* hotpatch batch: the commands on stdin, one per line, each answered on
+ * stdout by its output and then "ok" or "error: REASON", flushed, so a
+ * program that drives many operations pays for one process start. */
+static int cmd_batch(int flags)
+{
+	char *line = NULL, *words[16];
+	size_t cap = 0;
+	int worst = 0;
+
+	while (getline(&line, &cap, stdin) >= 0) {
+		int n = split_words(line, words, (int)(sizeof(words) / sizeof(words[0]))), ret;
+		const char *refusal;
+
+		if (n == 0 || words[0][0] == '#')
+			continue;
+		in_batch = 1;
+		batch_why[0] = 0;
+		if (n < 0)
+			ret = usage_error("%s", "unterminated quote or too many words");
+		else if ((refusal = batch_refusal(words, n)))
+			ret = usage_error("%s (line: %s ...)", refusal, words[0]);
+		else
+			ret = run_command(words[0], n - 1, words + 1, flags, CLI_PARALLEL_DEFAULT);
+		in_batch = 0;
+		if (ret)
+			printf("error: %s\n", batch_why[0] ? batch_why : "failed");
+		else
+			puts("ok");
+		if (fflush(stdout) == EOF) {
+			free(line);
+			return fail("cannot write the answers: %s", strerror(errno));
+		}
+		if (ret > worst)
+			worst = ret;
+	}
+	free(line);
+	return worst;
+}
+
+/* One command after the global options: apply, revert, list, status,
+ * rehearse, failpoints, of one PID or (cmd_group) of many; args[0] is the
+ * first word after the command. */
+static int run_command(const char *cmd, int nargs, char **args, int flags, unsigned parallel)
+{
+	struct hp_wire_req req = {0};
+	const char *failpoint = NULL;
+	int c, idle_priority = 0;
+	uint32_t budget = 0; /* 0: the default for the priority */
+	pid_t pid;
+
+	if (strcmp(cmd, "apply") && strcmp(cmd, "revert") && strcmp(cmd, "list") &&
+	    strcmp(cmd, "status") && strcmp(cmd, "rehearse") && strcmp(cmd, "failpoints"))
+		return usage_error("unknown command '%s'", cmd);
+	if (nargs >= 1 && !strcmp(args[0], "--failpoint")) {
+		if (strcmp(cmd, "apply") && strcmp(cmd, "revert"))
+			return usage_error("--failpoint is for apply and revert, not %s", cmd);
+		if (nargs < 3)
+			return usage_error("usage: hotpatch %s --failpoint NAME PID ...", cmd);
+		failpoint = args[1];
+		args += 2;
+		nargs -= 2;
+	}
+	while (!strcmp(cmd, "rehearse") && nargs >= 1 &&
+	       (!strcmp(args[0], "--priority") || !strcmp(args[0], "--cpu"))) {
+		const char *opt = args[0], *val = nargs >= 2 ? args[1] : "";
+
+		if (!strcmp(opt, "--priority")) {
+			if (strcmp(val, "program") && strcmp(val, "lowest"))
+				return usage_error("invalid --priority '%s' (lowest or program)",
+						   val);
+			idle_priority = !strcmp(val, "lowest");
+		} else if (parse_cpu_budget(val, &budget) < 0) {
+			return usage_error("invalid --cpu '%s' (0.01..100, percent of one CPU)",
+					   val);
+		}
+		args += 2; /* a value was there: "" is no valid one */
+		nargs -= 2;
+	}
+	if (nargs < 1)
+		return usage_error("'%s' needs a PID", cmd);
+	if (failpoint && !strcmp(args[0], "--exe"))
+		return usage_error("%s", "--failpoint takes one PID, not --exe");
+	if (!failpoint && (!strcmp(args[0], "--exe") || (!strcmp(cmd, "apply") && nargs > 2)))
+		return cmd_group(cmd, nargs, args, flags, parallel);
+	if (parse_pid(args[0], &pid) < 0)
+		return usage_error("invalid PID '%s'", args[0]);
+	if (!strcmp(cmd, "apply")) {
+		if (nargs != 2)
+			return usage_error("%s", "usage: hotpatch apply PID PKG");
+		return cmd_apply(pid, args[1], flags, failpoint);
+	}
+	if (!strcmp(cmd, "rehearse")) {
+		unsigned long cycles = 1;
+		char *end;
+
+		if (nargs < 2 || nargs > 3)
+			return usage_error(
+				"%s",
+				"usage: hotpatch rehearse [--priority lowest|program] [--cpu PCT] "
+				"PID PKG [CYCLES]");
+		if (nargs == 3) {
+			errno = 0;
+			cycles = strtoul(args[2], &end, 10);
+			if (errno || *end || end == args[2] || cycles == 0 || cycles > 100000000 ||
+			    args[2][0] == '-')
+				return usage_error("invalid CYCLES '%s' (1..100000000)", args[2]);
+		}
+		/* SCHED_IDLE within a budget would crawl wherever the program
+		 * leaves little idle: lowest runs flat out unless told */
+		if (!budget)
+			budget = idle_priority ? 10000u : CLI_REHEARSE_CPU_DEFAULT;
+		return cmd_rehearse(pid, args[1], cycles, idle_priority, budget);
+	}
+	req.flags = flags;
+	if (!strcmp(cmd, "revert")) {
+		if (nargs > 2)
+			return usage_error("%s", "usage: hotpatch revert PID [PATCH]");
+		if (nargs == 2) {
+			if (strlen(args[1]) >= sizeof(req.arg))
+				return usage_error("%s", "patch name too long");
+			strcpy(req.arg, args[1]);
+		}
+		req.op = HP_OP_REVERT;
+		if ((c = set_failpoint(&req, failpoint)))
+			return c;
+	} else if (!strcmp(cmd, "failpoints")) {
+		if (nargs != 1)
+			return usage_error("%s", "usage: hotpatch failpoints PID");
+		req.op = HP_OP_FAILPOINTS;
+	} else {
+		if (nargs != 1)
+			return usage_error("usage: hotpatch %s PID", cmd);
+		req.op = strcmp(cmd, "list") ? HP_OP_STATUS : HP_OP_LIST;
+	}
+	return transact(pid, &req, -1, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -741,12 +956,9 @@ int main(int argc, char **argv)
 		{"timeout", required_argument, NULL, 'T'},
 		{0},
 	};
-	struct hp_wire_req req = {0};
 	unsigned parallel = CLI_PARALLEL_DEFAULT;
-	const char *cmd, *failpoint = NULL;
-	int c, flags = 0, nargs, idle_priority = 0;
-	uint32_t budget = 0; /* 0: the default for the priority */
-	pid_t pid;
+	const char *cmd;
+	int c, flags = 0, nargs;
 
 	while ((c = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
 		switch (c) {
@@ -787,90 +999,9 @@ int main(int argc, char **argv)
 		return cmd_keygen(nargs, argv + optind);
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify(nargs, argv + optind, flags & HP_WIRE_JSON);
-	if (strcmp(cmd, "apply") && strcmp(cmd, "revert") && strcmp(cmd, "list") &&
-	    strcmp(cmd, "status") && strcmp(cmd, "rehearse") && strcmp(cmd, "failpoints"))
-		return usage_error("unknown command '%s'", cmd);
-	if (nargs >= 1 && !strcmp(argv[optind], "--failpoint")) {
-		if (strcmp(cmd, "apply") && strcmp(cmd, "revert"))
-			return usage_error("--failpoint is for apply and revert, not %s", cmd);
-		if (nargs < 3)
-			return usage_error("usage: hotpatch %s --failpoint NAME PID ...", cmd);
-		failpoint = argv[optind + 1];
-		optind += 2;
-		nargs -= 2;
-	}
-	while (!strcmp(cmd, "rehearse") && nargs >= 1 &&
-	       (!strcmp(argv[optind], "--priority") || !strcmp(argv[optind], "--cpu"))) {
-		const char *opt = argv[optind], *val = nargs >= 2 ? argv[optind + 1] : "";
-
-		if (!strcmp(opt, "--priority")) {
-			if (strcmp(val, "program") && strcmp(val, "lowest"))
-				return usage_error("invalid --priority '%s' (lowest or program)",
-						   val);
-			idle_priority = !strcmp(val, "lowest");
-		} else if (parse_cpu_budget(val, &budget) < 0) {
-			return usage_error("invalid --cpu '%s' (0.01..100, percent of one CPU)",
-					   val);
-		}
-		optind += 2; /* a value was there: "" is no valid one */
-		nargs -= 2;
-	}
-	if (nargs < 1)
-		return usage_error("'%s' needs a PID", cmd);
-	if (failpoint && !strcmp(argv[optind], "--exe"))
-		return usage_error("%s", "--failpoint takes one PID, not --exe");
-	if (!failpoint && (!strcmp(argv[optind], "--exe") || (!strcmp(cmd, "apply") && nargs > 2)))
-		return cmd_group(cmd, argc - optind, argv + optind, flags, parallel);
-	if (parse_pid(argv[optind], &pid) < 0)
-		return usage_error("invalid PID '%s'", argv[optind]);
-	if (!strcmp(cmd, "apply")) {
-		if (nargs != 2)
-			return usage_error("%s", "usage: hotpatch apply PID PKG");
-		return cmd_apply(pid, argv[optind + 1], flags, failpoint);
-	}
-	if (!strcmp(cmd, "rehearse")) {
-		unsigned long cycles = 1;
-		char *end;
-
-		if (nargs < 2 || nargs > 3)
-			return usage_error(
-				"%s",
-				"usage: hotpatch rehearse [--priority lowest|program] [--cpu PCT] "
-				"PID PKG [CYCLES]");
-		if (nargs == 3) {
-			errno = 0;
-			cycles = strtoul(argv[optind + 2], &end, 10);
-			if (errno || *end || end == argv[optind + 2] || cycles == 0 ||
-			    cycles > 100000000 || argv[optind + 2][0] == '-')
-				return usage_error("invalid CYCLES '%s' (1..100000000)",
-						   argv[optind + 2]);
-		}
-		/* SCHED_IDLE within a budget would crawl wherever the program
-		 * leaves little idle: lowest runs flat out unless told */
-		if (!budget)
-			budget = idle_priority ? 10000u : CLI_REHEARSE_CPU_DEFAULT;
-		return cmd_rehearse(pid, argv[optind + 1], cycles, idle_priority, budget);
-	}
-	req.flags = flags;
-	if (!strcmp(cmd, "revert")) {
-		if (nargs > 2)
-			return usage_error("%s", "usage: hotpatch revert PID [PATCH]");
-		if (nargs == 2) {
-			if (strlen(argv[optind + 1]) >= sizeof(req.arg))
-				return usage_error("%s", "patch name too long");
-			strcpy(req.arg, argv[optind + 1]);
-		}
-		req.op = HP_OP_REVERT;
-		if ((c = set_failpoint(&req, failpoint)))
-			return c;
-	} else if (!strcmp(cmd, "failpoints")) {
-		if (nargs != 1)
-			return usage_error("%s", "usage: hotpatch failpoints PID");
-		req.op = HP_OP_FAILPOINTS;
-	} else {
-		if (nargs != 1)
-			return usage_error("usage: hotpatch %s PID", cmd);
-		req.op = strcmp(cmd, "list") ? HP_OP_STATUS : HP_OP_LIST;
-	}
-	return transact(pid, &req, -1, NULL);
+	if (!strcmp(cmd, "batch"))
+		return nargs ? usage_error("%s",
+					   "usage: hotpatch [--json] batch (commands on stdin)")
+			     : cmd_batch(flags);
+	return run_command(cmd, nargs, argv + optind, flags, parallel);
 }

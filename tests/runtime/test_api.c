@@ -30,6 +30,16 @@ PATCHABLE int hp_api_target(int x)
 	return x * hp_api_factor;
 }
 
+/* The plugins' layout: the 5 padding bytes start on 16 and the entry is
+ * the function's own first instruction (6 bytes here), at 5 mod 16
+ * (HP_PKG_FUNC_ENTRY_INSN). The benchmark calls it beside the layout above. */
+int hp_api_entry_target(int x);
+__attribute__((noinline, patchable_function_entry(5, 5), aligned(16))) int
+hp_api_entry_target(int x)
+{
+	return x * hp_api_factor;
+}
+
 #define HP_MANY_FN(n)                                                                              \
 	int hp_api_many_##n(int x);                                                                \
 	PATCHABLE int hp_api_many_##n(int x)                                                       \
@@ -42,7 +52,8 @@ HP_MANY_100
 static int (*const many[])(int) = {HP_MANY_100};
 
 /* Builds a package replacing nfuncs functions named prefix10, prefix11...,
- * or hp_api_target when prefix is NULL; returns its path (static buffer). */
+ * hp_api_target when prefix is NULL, the function named prefix when
+ * nfuncs is 0; returns its path (static buffer). */
 static const char *make_pkg(const char *so, const char *name, const char *prefix, int nfuncs)
 {
 	static char path[8][64];
@@ -55,27 +66,31 @@ static const char *make_pkg(const char *so, const char *name, const char *prefix
 	assert_true(idlen > 0);
 	assert_int_equal(hp_pkg_builder_set_target(b, id, idlen, "test_api"), 0);
 	assert_int_equal(hp_pkg_builder_set_name(b, name, NULL), 0);
-	for (int i = 0; i < (prefix ? nfuncs : 1); i++) {
+	for (int i = 0; i < (prefix && nfuncs ? nfuncs : 1); i++) {
 		struct hp_test_sym t, r;
 		uint8_t code[256];
 		char sym[64];
 
-		if (prefix)
+		if (prefix && nfuncs)
 			snprintf(sym, sizeof(sym), "%s%d", prefix, 10 + i);
 		else
-			snprintf(sym, sizeof(sym), "hp_api_target");
+			snprintf(sym, sizeof(sym), "%s", prefix ? prefix : "hp_api_target");
 		assert_int_equal(hp_test_elf_sym("/proc/self/exe", sym, &t), 0);
 		assert_int_equal(hp_test_elf_sym(so, sym, &r), 0);
 		assert_true(t.size <= sizeof(code));
 		assert_int_equal(hp_test_elf_bytes("/proc/self/exe", t.value, code, t.size), 0);
-		struct hp_pkg_func_spec f = {sym,
-					     "test_api.c",
-					     t.value,
-					     r.value,
-					     code,
-					     t.size,
-					     code[0] == 0xf3 ? 4 : 0,
-					     code[0] == 0xf3 ? HP_PKG_FUNC_ENDBR : 0};
+		uint32_t entry = code[0] == 0xf3 ? 4 : 0;
+		/* Not a NOP pair: the function's own first instruction. */
+		int own_insn = code[entry + 1] != 0x90;
+		struct hp_pkg_func_spec f = {
+			sym,
+			"test_api.c",
+			t.value,
+			r.value,
+			code,
+			t.size,
+			entry,
+			(entry ? HP_PKG_FUNC_ENDBR : 0) | (own_insn ? HP_PKG_FUNC_ENTRY_INSN : 0)};
 		assert_int_equal(hp_pkg_builder_add_func(b, &f), 0);
 	}
 	if (strstr(so, "patch_a")) {
@@ -153,6 +168,25 @@ static void test_apply_revert(void **state)
 	revert(NULL);
 	assert_int_equal(hp_api_target(2), 14);
 	unlink(a);
+}
+
+/* The plugins' layout: the jump replaces the first 2 bytes of the
+ * function's own first instruction, and revert puts them back. */
+static void test_entry_insn(void **state)
+{
+	const char *e = make_pkg(HP_API_PATCH_B, "entry", "hp_api_entry_target", 0);
+	uint8_t before[16], after[16];
+
+	memcpy(before, (const void *)hp_api_entry_target, sizeof(before));
+	assert_int_equal(hp_api_entry_target(2), 14);
+	apply(e);
+	assert_int_equal(hp_api_entry_target(2), 214);
+	assert_int_equal(hp_api_target(2), 14);
+	revert(NULL);
+	assert_int_equal(hp_api_entry_target(2), 14);
+	memcpy(after, (const void *)hp_api_entry_target, sizeof(after));
+	assert_memory_equal(before, after, sizeof(before));
+	unlink(e);
 }
 
 static void test_stacking(void **state)
@@ -332,53 +366,65 @@ static void bench_latency(int nfuncs)
 	unlink(pkg);
 }
 
-/* ns per call of hp_api_target, over one run of n calls. */
-static double per_call(void)
-{
-	const long n = 20000000;
-	volatile int sink = 0;
-	double t0 = now_ns();
-
-	for (long i = 0; i < n; i++)
-		sink += hp_api_target((int)i);
-	return (now_ns() - t0) / n;
-}
+/* ns per call of fn, called directly as a program calls it (not through
+ * a pointer, which costs more than the patch's jumps), over one run. */
+#define PER_CALL(fn)                                                                               \
+	static double per_call_##fn(void)                                                          \
+	{                                                                                          \
+		const long n = 20000000;                                                           \
+		volatile int sink = 0;                                                             \
+		double t0 = now_ns();                                                              \
+                                                                                                   \
+		for (long i = 0; i < n; i++)                                                       \
+			sink += fn((int)i);                                                        \
+		return (now_ns() - t0) / n;                                                        \
+	}
+PER_CALL(hp_api_target)
+PER_CALL(hp_api_entry_target)
 
 #define CALL_ROUNDS 9
 
-static void bench(void)
+/* Unpatched and patched calls (the function the package pkg replaces), in
+ * interleaved rounds, medians: a machine whose load changes during the
+ * run moves both sides alike. */
+static void bench_call(const char *layout, double (*per_call)(void), const char *pkg)
 {
-	const char *b = make_pkg(HP_API_PATCH_B, "bench-call", NULL, 1);
 	double plain[CALL_ROUNDS], patched[CALL_ROUNDS];
 
-	bench_latency(1);
-	bench_latency(10);
-	bench_latency(100);
-	/* Interleaved rounds, medians: a machine whose load changes during
-	 * the run moves both sides alike. */
 	for (int r = 0; r < CALL_ROUNDS; r++) {
 		plain[r] = per_call();
-		apply(b);
+		apply(pkg);
 		patched[r] = per_call();
 		revert(NULL);
 	}
 	qsort(plain, CALL_ROUNDS, sizeof(double), cmp_double);
 	qsort(patched, CALL_ROUNDS, sizeof(double), cmp_double);
-	printf("call: unpatched %.2f ns, patched %.2f ns (+%.2f ns), medians of %d interleaved "
-	       "rounds\n",
-	       plain[CALL_ROUNDS / 2], patched[CALL_ROUNDS / 2],
+	printf("call, %s: unpatched %.2f ns, patched %.2f ns (%+.2f ns), medians of %d "
+	       "interleaved rounds\n",
+	       layout, plain[CALL_ROUNDS / 2], patched[CALL_ROUNDS / 2],
 	       patched[CALL_ROUNDS / 2] - plain[CALL_ROUNDS / 2], CALL_ROUNDS);
+}
+
+static void bench(void)
+{
+	const char *b = make_pkg(HP_API_PATCH_B, "bench-call", NULL, 1);
+	const char *e = make_pkg(HP_API_PATCH_B, "bench-entry", "hp_api_entry_target", 0);
+
+	bench_latency(1);
+	bench_latency(10);
+	bench_latency(100);
+	bench_call("plugins' layout (entry insn at 5 mod 16)", per_call_hp_api_entry_target, e);
+	bench_call("8 NOPs before an entry at 8 mod 16", per_call_hp_api_target, b);
 	unlink(b);
+	unlink(e);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_apply_revert),
-		cmocka_unit_test(test_stacking),
-		cmocka_unit_test(test_many),
-		cmocka_unit_test(test_stress),
-		cmocka_unit_test(test_fork_mid_commit),
+		cmocka_unit_test(test_apply_revert), cmocka_unit_test(test_entry_insn),
+		cmocka_unit_test(test_stacking),     cmocka_unit_test(test_many),
+		cmocka_unit_test(test_stress),	     cmocka_unit_test(test_fork_mid_commit),
 	};
 
 	if (getenv("HP_BENCH")) {

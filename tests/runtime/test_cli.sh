@@ -2,7 +2,8 @@
 # Applies, stacks and reverts patches through the hotpatch CLI in engines
 # compiled at test time (plain, -fcf-protection, LD_PRELOAD, and with
 # HOTPATCH_NEAR=0 the package far away behind trampolines), while three
-# threads call the patched functions in a tight loop.
+# threads call the patched functions in a tight loop; in the plain engine
+# also through hotpatch batch.
 set -euo pipefail
 work=$1
 source "$(dirname "$0")/lib.sh"
@@ -50,6 +51,7 @@ run_variant() {
 	"$HP_CLI" revert "$pid"                   # most recent = fix-b
 	expect_state "$st" "3 2"
 	"$HP_CLI" list "$pid" | grep -q "no patches applied" || fail "list after revert"
+	[[ $v == plain ]] && check_batch "$v" "$st"
 	# rehearse says what it leaves: nothing, or the patches from before
 	"$HP_CLI" rehearse "$pid" a-$v.hpk 3 | grep -q "process $pid is unpatched" ||
 		fail "rehearse on an unpatched process"
@@ -222,6 +224,33 @@ PY
 	else
 		((tramps == 0)) || fail "variant $v: $tramps trampolines in use, expected direct jumps"
 	fi
+}
+
+# check_batch VARIANT STATE: hotpatch batch answers each line as it comes
+# (the engine is patched before stdin ends), goes on after a bad line, and
+# exits with the worst status of its commands.
+check_batch() {
+	local v=$1 st=$2 line out=() rc=0
+	coproc BATCH { "$HP_CLI" batch; }
+	echo "apply $pid a-$v.hpk" >&"${BATCH[1]}"
+	read -r -t 30 line <&"${BATCH[0]}" || fail "variant $v: batch did not answer the apply"
+	[[ $line == "applied patch "* ]] || fail "variant $v: batch apply said '$line'"
+	read -r -t 30 line <&"${BATCH[0]}"
+	[[ $line == ok ]] || fail "variant $v: batch apply ended with '$line'"
+	expect_state "$st" "1003 6"
+	printf '%s\n' "# a comment" "" "list --exe target-$v" "revert $pid 'fix-a'" \
+		"apply $pid \"a-$v.hpk" "revert $pid" "status $pid" >&"${BATCH[1]}"
+	exec {BATCH[1]}>&-
+	mapfile -t out <&"${BATCH[0]}"
+	wait "$BATCH_PID" || rc=$?
+	((rc == 2)) || fail "variant $v: batch exited $rc after a usage error, expected 2"
+	[[ ${out[0]} == "error: batch runs commands of one PID, not --exe"* &&
+		${out[1]} == "reverted patch "* && ${out[2]} == ok &&
+		${out[3]} == "error: unterminated quote"* &&
+		${out[4]} == "error: no applied patch"* &&
+		${out[5]} == "pid $pid, "* && ${out[-1]} == ok ]] ||
+		fail "variant $v: batch answered: $(printf '%s | ' "${out[@]}")"
+	expect_state "$st" "3 2"
 }
 
 # What the compiler actually emits at the entry: the runtime accepts both.
