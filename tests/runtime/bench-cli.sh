@@ -15,7 +15,7 @@
 #   rehearse           the cycles run by the engine itself, a slice per
 #                      request: as by default (within 1 % of one CPU) and
 #                      flat out (--cpu 100).
-# The in-process numbers are bench-runtime's.
+# The bench-cli target prints the in-process numbers (test_api) first.
 # Usage: bench-cli.sh WORK [CYCLES]   (HP_* from the environment)
 set -euo pipefail
 work=$1 cycles=${2:-500}
