@@ -816,17 +816,25 @@ static int cmd_batch(int flags)
 {
 	char *line = NULL, *words[16];
 	size_t cap = 0;
+	ssize_t len;
 	int worst = 0;
 
-	while (getline(&line, &cap, stdin) >= 0) {
-		int n = split_words(line, words, (int)(sizeof(words) / sizeof(words[0]))), ret;
+	while ((len = getline(&line, &cap, stdin)) >= 0) {
+		/* a NUL would end the line early: refuse it rather than run a
+		 * shorter command than was sent */
+		int nul = strlen(line) != (size_t)len;
+		int n = nul ? -1
+			    : split_words(line, words, (int)(sizeof(words) / sizeof(words[0])));
 		const char *refusal;
+		int ret;
 
-		if (n == 0 || words[0][0] == '#')
+		if (n == 0 || (n > 0 && words[0][0] == '#'))
 			continue;
 		in_batch = 1;
 		batch_why[0] = 0;
-		if (n < 0)
+		if (nul)
+			ret = usage_error("%s", "a NUL byte in the line");
+		else if (n < 0)
 			ret = usage_error("%s", "unterminated quote or too many words");
 		else if ((refusal = batch_refusal(words, n)))
 			ret = usage_error("%s (line: %s ...)", refusal, words[0]);

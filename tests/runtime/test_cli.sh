@@ -239,7 +239,8 @@ check_batch() {
 	[[ $line == ok ]] || fail "variant $v: batch apply ended with '$line'"
 	expect_state "$st" "1003 6"
 	printf '%s\n' "# a comment" "" "list --exe target-$v" "revert $pid 'fix-a'" \
-		"apply $pid \"a-$v.hpk" "revert $pid" "status $pid" >&"${BATCH[1]}"
+		"apply $pid \"a-$v.hpk" "revert $pid" >&"${BATCH[1]}"
+	printf 'status %s\0 x\nstatus %s\n' "$pid" "$pid" >&"${BATCH[1]}"
 	exec {BATCH[1]}>&-
 	mapfile -t out <&"${BATCH[0]}"
 	wait "$BATCH_PID" || rc=$?
@@ -248,7 +249,8 @@ check_batch() {
 		${out[1]} == "reverted patch "* && ${out[2]} == ok &&
 		${out[3]} == "error: unterminated quote"* &&
 		${out[4]} == "error: no applied patch"* &&
-		${out[5]} == "pid $pid, "* && ${out[-1]} == ok ]] ||
+		${out[5]} == "error: a NUL byte in the line"* &&
+		${out[6]} == "pid $pid, "* && ${out[-1]} == ok ]] ||
 		fail "variant $v: batch answered: $(printf '%s | ' "${out[@]}")"
 	expect_state "$st" "3 2"
 }
