@@ -2,7 +2,8 @@
 # Functions still running their old code after an apply: apply and status
 # name them with the threads inside them, for a thread busy in user code
 # (sampled by a signal), one blocked in the kernel (read from /proc), and
-# say which threads could not be checked; a thread that returns drops out.
+# say which threads could not be checked; a thread that returns drops out;
+# a thread inside more of them than one look lists is said to be so.
 set -euo pipefail
 work=$1
 source "$(dirname "$0")/lib.sh"
@@ -99,5 +100,28 @@ spinner=$(tid_of spinner)
 "$H" apply "$pid" active.hpk >apply2.out || fail "apply failed"
 grep -qx "thread $spinner not checked for old code: running, and no signal to sample it" apply2.out ||
 	fail "HOTPATCH_ACTIVE_SIGNAL=0: $(cat apply2.out)"
+kill "$pid"
+
+# A thread sampled by signal inside more replaced functions than one look
+# lists (32): those it lists are named, and the thread is said not to be
+# fully checked rather than passed as checked.
+deep_funcs=()
+for i in $(seq 0 40); do deep_funcs+=(--func "deep_$i"); done
+"$HP_MKPKG" active active.so deep.hpk --name deep "${deep_funcs[@]}"
+start_active "$st" fifo3 ACTIVE_DEEP=1
+expect_state "$st" "1 0"
+deep=$(tid_of deep)
+for _ in $(seq 250); do # until the thread has reached the bottom of the chain
+	[[ $(cut -d' ' -f4 "$st") == 1 ]] && break
+	sleep 0.02
+done
+[[ $(cut -d' ' -f4 "$st") == 1 ]] || fail "the deep thread did not reach deep_40()"
+"$H" apply "$pid" deep.hpk >apply3.out || fail "apply of the deep chain failed"
+named=$(grep -c "^deep_[0-9]*() is running on thread $deep (deep): it keeps its old code until it returns$" apply3.out || true)
+((named == 32)) || fail "the deep thread is named in $named functions, expected 32: $(cat apply3.out)"
+grep -qx "thread $deep not checked for old code: more old-code frames than one look lists" apply3.out ||
+	fail "apply does not say the deep thread was not fully checked: $(cat apply3.out)"
+"$H" revert "$pid" >/dev/null
+alive "$pid"
 kill "$pid"
 echo "PASS: active"

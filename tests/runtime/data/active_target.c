@@ -4,7 +4,9 @@
  * every signal blocked (cannot be sampled), the waiter sits in wait_in()
  * blocked in read() on a FIFO until the test writes to it (read from
  * /proc without a signal). idle() is never called. The main thread
- * publishes "version() released" to the state file.
+ * publishes "version() released idle(0) deep" to the state file. With
+ * ACTIVE_DEEP set a thread "deep" spins at the bottom of deep_chain.h's
+ * 41 calls, and deep is 1 once it has got there.
  * Usage: active_target STATE FIFO */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -12,11 +14,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include "deep_chain.h"
 
 volatile long spins;
 volatile int released;
 volatile int one = 1; /* not a constant the compiler could fold into main */
+volatile long deep_spins;
+
+HP_DEEP_FUNCTIONS
 
 __attribute__((noinline)) int version(void)
 {
@@ -61,6 +69,13 @@ static void *masked(void *arg)
 	return arg;
 }
 
+static void *deep(void *arg)
+{
+	pthread_setname_np(pthread_self(), "deep");
+	deep_0(one);
+	return arg;
+}
+
 static void *waiter(void *arg)
 {
 	int fd = open(arg, O_RDWR); /* O_RDWR: the open does not wait for a writer */
@@ -84,12 +99,14 @@ int main(int argc, char **argv)
 	pthread_create(&t, NULL, spinner, NULL);
 	pthread_create(&t, NULL, masked, NULL);
 	pthread_create(&t, NULL, waiter, (void *)fifo);
+	if (getenv("ACTIVE_DEEP"))
+		pthread_create(&t, NULL, deep, NULL);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
 	for (;;) {
 		FILE *f = fopen(tmp, "w");
 
 		if (f) {
-			fprintf(f, "%d %d %d\n", version(), released, idle(0));
+			fprintf(f, "%d %d %d %d\n", version(), released, idle(0), deep_spins > 0);
 			fclose(f);
 			rename(tmp, state);
 		}

@@ -1,9 +1,15 @@
 /* Patch for active_target.c: version() returns 2; the others keep their
  * behaviour (they are in the patch so the test can see which of them a
- * thread is still inside). */
+ * thread is still inside); the deep chain's functions, for a package of
+ * them all. */
 #include <unistd.h>
 
+#include "deep_chain.h"
+
 volatile long patched_spins;
+volatile long deep_spins;
+
+HP_DEEP_FUNCTIONS
 
 __attribute__((noinline)) int version(void)
 {
