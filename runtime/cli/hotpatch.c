@@ -935,6 +935,8 @@ static int run_command(const char *cmd, int nargs, char **args, int flags, unsig
 		if (nargs > 2)
 			return usage_error("%s", "usage: hotpatch revert PID [PATCH]");
 		if (nargs == 2) {
+			if (!args[1][0])
+				return usage_error("%s", CLI_EMPTY_PATCH);
 			if (strlen(args[1]) >= sizeof(req.arg))
 				return usage_error("%s", "patch name too long");
 			strcpy(req.arg, args[1]);

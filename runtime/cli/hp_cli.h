@@ -11,6 +11,10 @@
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* revert PID "": an empty name is refused, not taken as "the most recent"
+ * (a script's unset variable would revert some other patch). */
+#define CLI_EMPTY_PATCH "empty PATCH name (omit it to revert the most recent patch)"
+
 /* Most requests a group has in flight at once unless --parallel says. */
 #define CLI_PARALLEL_DEFAULT 16
 #define CLI_PARALLEL_MAX 256

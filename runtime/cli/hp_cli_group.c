@@ -709,7 +709,9 @@ int cmd_group(const char *cmd, int nargs, char **args, int flags, unsigned paral
 	} else if (!strcmp(cmd, "revert") && extra <= 1) {
 		req.op = HP_OP_REVERT;
 		req.flags &= ~HP_WIRE_JSON; /* the group renders its own JSON */
-		if (extra == 1 && strlen(args[rest]) >= sizeof(req.arg))
+		if (extra == 1 && !args[rest][0])
+			ret = usage_error("%s", CLI_EMPTY_PATCH);
+		else if (extra == 1 && strlen(args[rest]) >= sizeof(req.arg))
 			ret = usage_error("%s", "patch name too long");
 		else if (extra == 1)
 			strcpy(req.arg, args[rest]);

@@ -180,6 +180,20 @@ for args in "" "bogus 1" "apply" "apply abc x" "list 1 2" "--nope list 1" \
 done
 "$H" --help | grep -q "usage:" || fail "--help"
 
+# An empty PATCH name is refused, not taken as "the most recent": a
+# script's unset variable must not revert some other patch.
+"$H" apply "$pid" good.hpk >/dev/null
+for who in "$pid" "--exe $work/target"; do
+	rc=0
+	# shellcheck disable=SC2086 # "--exe PATH" is two words
+	out=$("$H" revert $who "" 2>&1) || rc=$?
+	[[ $rc -eq 2 && $out == *"empty PATCH name"* ]] ||
+		fail "'hotpatch revert $who \"\"' exited $rc: $out"
+	"$H" list "$pid" | grep -q "no patches applied" && fail "revert $who \"\" reverted a patch"
+done
+"$H" revert "$pid" >/dev/null
+unchanged
+
 # Another user. They run a copy of the CLI with a copy of the package from
 # $other_dir, since the build tree may be out of their reach. The 0700
 # hotpatch-0 directory stops them first; then, with it and the socket opened
