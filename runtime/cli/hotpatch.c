@@ -787,27 +787,8 @@ static int split_words(char *line, char **words, int max)
 	}
 }
 
-/* Why batch does not run words (a line of it), or NULL: it runs apply,
- * revert, list, status and failpoints of one PID. */
-static const char *batch_refusal(char **words, int n)
-{
-	static const char *const allowed[] = {"apply", "revert", "list", "status", "failpoints"};
-	int known = 0;
-
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		known |= !strcmp(words[0], allowed[i]);
-	if (!known)
-		return "batch runs apply, revert, list, status and failpoints";
-	for (int i = 1; i < n; i++)
-		if (!strcmp(words[i], "--exe"))
-			return "batch runs commands of one PID, not --exe";
-	/* apply PID PKG, or with --failpoint NAME in front */
-	if (!strcmp(words[0], "apply") && n > (n > 1 && !strcmp(words[1], "--failpoint") ? 5 : 3))
-		return "batch applies to one PID per line";
-	return NULL;
-}
-
-static int run_command(const char *cmd, int nargs, char **args, int flags, unsigned parallel);
+static int run_command(const char *cmd, int nargs, char **args, int flags, unsigned parallel,
+		       int one_process);
 
 /* hotpatch batch: the commands on stdin, one per line, each answered on
  * stdout by its output and then "ok" or "error: REASON", flushed, so a
@@ -825,7 +806,6 @@ static int cmd_batch(int flags)
 		int nul = strlen(line) != (size_t)len;
 		int n = nul ? -1
 			    : split_words(line, words, (int)(sizeof(words) / sizeof(words[0])));
-		const char *refusal;
 		int ret;
 
 		if (n == 0 || (n > 0 && words[0][0] == '#'))
@@ -836,10 +816,9 @@ static int cmd_batch(int flags)
 			ret = usage_error("%s", "a NUL byte in the line");
 		else if (n < 0)
 			ret = usage_error("%s", "unterminated quote or too many words");
-		else if ((refusal = batch_refusal(words, n)))
-			ret = usage_error("%s (line: %s ...)", refusal, words[0]);
 		else
-			ret = run_command(words[0], n - 1, words + 1, flags, CLI_PARALLEL_DEFAULT);
+			ret = run_command(words[0], n - 1, words + 1, flags, CLI_PARALLEL_DEFAULT,
+					  1);
 		in_batch = 0;
 		if (ret)
 			printf("error: %s\n", batch_why[0] ? batch_why : "failed");
@@ -858,17 +837,25 @@ static int cmd_batch(int flags)
 
 /* One command after the global options: apply, revert, list, status,
  * rehearse, failpoints, of one PID or (cmd_group) of many; args[0] is the
- * first word after the command. */
-static int run_command(const char *cmd, int nargs, char **args, int flags, unsigned parallel)
+ * first word after the command. one_process (a line of hotpatch batch):
+ * neither rehearse nor a group, which report on many lines of their own. */
+static int run_command(const char *cmd, int nargs, char **args, int flags, unsigned parallel,
+		       int one_process)
 {
 	struct hp_wire_req req = {0};
 	const char *failpoint = NULL;
 	int c, idle_priority = 0;
 	uint32_t budget = 0; /* 0: the default for the priority */
 	pid_t pid;
+	int known = !strcmp(cmd, "apply") || !strcmp(cmd, "revert") || !strcmp(cmd, "list") ||
+		    !strcmp(cmd, "status") || !strcmp(cmd, "rehearse") ||
+		    !strcmp(cmd, "failpoints");
 
-	if (strcmp(cmd, "apply") && strcmp(cmd, "revert") && strcmp(cmd, "list") &&
-	    strcmp(cmd, "status") && strcmp(cmd, "rehearse") && strcmp(cmd, "failpoints"))
+	if (one_process && (!known || !strcmp(cmd, "rehearse")))
+		return usage_error("batch runs apply, revert, list, status and failpoints (line: "
+				   "%s ...)",
+				   cmd);
+	if (!known)
 		return usage_error("unknown command '%s'", cmd);
 	if (nargs >= 1 && !strcmp(args[0], "--failpoint")) {
 		if (strcmp(cmd, "apply") && strcmp(cmd, "revert"))
@@ -899,8 +886,15 @@ static int run_command(const char *cmd, int nargs, char **args, int flags, unsig
 		return usage_error("'%s' needs a PID", cmd);
 	if (failpoint && !strcmp(args[0], "--exe"))
 		return usage_error("%s", "--failpoint takes one PID, not --exe");
-	if (!failpoint && (!strcmp(args[0], "--exe") || (!strcmp(cmd, "apply") && nargs > 2)))
+	if (!failpoint && (!strcmp(args[0], "--exe") || (!strcmp(cmd, "apply") && nargs > 2))) {
+		if (one_process)
+			return usage_error("%s (line: %s ...)",
+					   !strcmp(args[0], "--exe")
+						   ? "batch runs commands of one PID, not --exe"
+						   : "batch applies to one PID per line",
+					   cmd);
 		return cmd_group(cmd, nargs, args, flags, parallel);
+	}
 	if (parse_pid(args[0], &pid) < 0)
 		return usage_error("invalid PID '%s'", args[0]);
 	if (!strcmp(cmd, "apply")) {
@@ -1013,5 +1007,5 @@ int main(int argc, char **argv)
 		return nargs ? usage_error("%s",
 					   "usage: hotpatch [--json] batch (commands on stdin)")
 			     : cmd_batch(flags);
-	return run_command(cmd, nargs, argv + optind, flags, parallel);
+	return run_command(cmd, nargs, argv + optind, flags, parallel, 0);
 }
